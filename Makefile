@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench venv lock histories clean-data
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/python -m scripts.run
+
+test: venv
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m scripts.bench
+
+# Re-record the workflow histories that the replay test runs (commit the result).
+histories: venv
+	$(BIN)/python -m scripts.record_histories
+
+# Regenerate the lock file from pyproject's direct dependencies (needs the registry).
+lock:
+	rm -rf /tmp/estateflow-lock && $(PYTHON) -m venv /tmp/estateflow-lock
+	/tmp/estateflow-lock/bin/pip install --quiet --disable-pip-version-check .
+	/tmp/estateflow-lock/bin/pip freeze --exclude estateflow > requirements.lock
+
+clean-data:
+	rm -rf .data

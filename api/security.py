@@ -1,0 +1,42 @@
+"""Password hashing (PBKDF2-SHA256 from the standard library) and signed access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+_ITERATIONS = 120_000
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _ITERATIONS)
+    return f"pbkdf2_sha256${_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        algo, iterations, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if algo != "pbkdf2_sha256":
+        return False
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt_b64), int(iterations))
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def create_access_token(*, user_id: int, role: str, secret: str, minutes: int, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    payload = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def decode_access_token(token: str, *, secret: str) -> int:
+    """The user id in a valid token; raises jwt.PyJWTError otherwise."""
+    payload = jwt.decode(token, secret, algorithms=["HS256"])
+    return int(payload["sub"])

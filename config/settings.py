@@ -1,0 +1,68 @@
+"""One Settings class: everything configurable, read from the environment (prefix-free names)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only keys. A production deployment sets its own (docker-compose.yml does);
+# with these defaults the data is encrypted but anyone with the repository could decrypt it.
+DEV_SECRET_KEY = "estateflow-dev-secret-change-me-0123456789abcdef"
+DEV_DATA_KEY = "ZXN0YXRlZmxvdy1kZXYtZGF0YS1rZXktMzJieXRlcyE="  # urlsafe base64 of 32 bytes
+DEV_BLIND_INDEX_KEY = "estateflow-dev-blind-index-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # PostgreSQL. Empty means: the embedded server under DATA_DIR/pg (started by scripts/run.py).
+    database_url: str = ""
+    data_dir: Path = PROJECT_ROOT / ".data"
+
+    # Temporal. Empty address means: the dev server started by scripts/run.py on temporal_port.
+    temporal_address: str = ""
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "estateflow-refund"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str = ""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = 12 * 60
+    data_key: str = DEV_DATA_KEY
+    blind_index_key: str = DEV_BLIND_INDEX_KEY
+
+    # Divides every SLA duration for training drills and demos (1 = real time).
+    estateflow_drill_speedup: int = Field(default=1, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlalchemy_driver(cls, v: str) -> str:
+        if v.startswith("postgres://"):
+            v = "postgresql://" + v[len("postgres://") :]
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg2://" + v[len("postgresql://") :]
+        if v and not v.startswith("postgresql+psycopg2://"):
+            raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+        return v
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui_base(self) -> str:
+        return self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,380 @@
+"""SQLAlchemy 2.0 models: the sales office's records and the refund case projection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(14, 2)
+JsonB = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Role(StrEnum):
+    FRONTDESK = "frontdesk"
+    SALES = "sales"
+    MANAGER = "manager"
+    FINANCE = "finance"
+    LEGAL = "legal"
+    MARKETING = "marketing"
+    CITYGM = "citygm"
+    HQRISK = "hqrisk"
+    OPS = "ops"
+
+
+class UnitState(StrEnum):
+    NOT_RELEASED = "not_released"  # 未推
+    AVAILABLE = "available"  # 可售
+    LOCKED = "locked"  # 锁定
+    SUBSCRIBED = "subscribed"  # 已认购
+    SIGNED = "signed"  # 已签约 (网签)
+    FILED = "filed"  # 已备案
+    DELIVERED = "delivered"  # 已交付
+    HELD = "held"  # 保留
+    REFUNDING = "refunding"  # 退房中
+    NOT_FOR_SALE = "not_for_sale"  # 不可售
+
+
+UNIT_STATE_LABELS = {
+    UnitState.NOT_RELEASED: "未推",
+    UnitState.AVAILABLE: "可售",
+    UnitState.LOCKED: "锁定",
+    UnitState.SUBSCRIBED: "已认购",
+    UnitState.SIGNED: "已签约",
+    UnitState.FILED: "已备案",
+    UnitState.DELIVERED: "已交付",
+    UnitState.HELD: "保留",
+    UnitState.REFUNDING: "退房中",
+    UnitState.NOT_FOR_SALE: "不可售",
+}
+
+
+def _uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    city: Mapped[str] = mapped_column(String(64), default="")
+    marketing_budget: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # DOMAIN §4 decision: the retention pool defaults to 5% of the marketing budget.
+    retention_ratio: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.05"))
+    grace_days: Mapped[int] = mapped_column(Integer, default=7)
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(32))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (
+        UniqueConstraint("building_id", "code"),
+        CheckConstraint("total_price >= 0", name="unit_total_price_nonnegative"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    code: Mapped[str] = mapped_column(String(16))  # 房号, e.g. 1203
+    floor: Mapped[int] = mapped_column(Integer)
+    layout: Mapped[str] = mapped_column(String(32))
+    gross_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    total_price: Mapped[Decimal] = mapped_column(Money)
+    state: Mapped[str] = mapped_column(String(16), default=UnitState.AVAILABLE)
+    # The state a refunding unit returns to when the buyer stays (path A or C).
+    state_before_refund: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class UnitStateChange(Base):
+    __tablename__ = "unit_state_changes"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(32))
+    id_number_enc: Mapped[str] = mapped_column(Text)
+    id_number_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(32))
+    mobile_enc: Mapped[str] = mapped_column(Text)
+    mobile_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    mobile_masked: Mapped[str] = mapped_column(String(16))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    rating: Mapped[str] = mapped_column(String(1), default="B")
+    tags: Mapped[list] = mapped_column(JsonB, default=list)
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    TRANSFERRED = "transferred"
+
+
+class Subscription(Base):
+    """认购. At most one active subscription per unit, enforced by a partial unique index."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index(
+            "uq_subscription_active_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        CheckConstraint("deposit_amount >= 0 AND paid_amount >= deposit_amount", name="subscription_amounts"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price: Mapped[Decimal] = mapped_column(Money)
+    deposit_amount: Mapped[Decimal] = mapped_column(Money)
+    deposit_kind: Mapped[str] = mapped_column(String(8))
+    paid_amount: Mapped[Decimal] = mapped_column(Money)
+    stage: Mapped[str] = mapped_column(String(16))  # domain.refund.ContractStage
+    status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.ACTIVE)
+    subscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), nullable=True)
+    fee_waived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class RefundPolicyVersion(Base):
+    """A published refund policy (公示). Published versions are immutable; the newest is in force."""
+
+    __tablename__ = "refund_policies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    body: Mapped[dict] = mapped_column(JsonB)
+    approved_by: Mapped[str] = mapped_column(String(64))  # group legal's authorisation
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseStage(StrEnum):
+    INTAKE = "intake"
+    ASSESSMENT = "assessment"
+    GM_APPROVAL = "gm_approval"
+    SOLUTION = "solution"
+    CHOICE = "choice"
+    CONTRACT_CANCELLATION = "contract_cancellation"
+    ARCHIVE = "archive"
+    CLOSED = "closed"
+
+
+class RefundCase(Base):
+    """The case row; the workflow owns its progress and writes it through activities."""
+
+    __tablename__ = "refund_cases"
+    __table_args__ = (
+        # One open case per subscription.
+        Index(
+            "uq_refund_case_open_subscription",
+            "subscription_id",
+            unique=True,
+            postgresql_where=text("stage <> 'closed'"),
+        ),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    workflow_id: Mapped[str] = mapped_column(String(128), unique=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(24), default=CaseStage.INTAKE, index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    needs_gm: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_reasons: Mapped[list] = mapped_column(JsonB, default=list)
+    deadlines: Mapped[dict] = mapped_column(JsonB, default=dict)
+    assessments: Mapped[dict] = mapped_column(JsonB, default=dict)
+    options: Mapped[list] = mapped_column(JsonB, default=list)
+    chosen_option: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    outcome: Mapped[dict] = mapped_column(JsonB, default=dict)
+    loss_total: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    refund_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Communication records are kept at least two years (DOMAIN §4).
+    retain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class IntakeForm(Base):
+    """退房原因初步登记表. The identity checks are recorded as results; the numbers stay on the customer."""
+
+    __tablename__ = "intake_forms"
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), primary_key=True)
+    reasons: Mapped[list] = mapped_column(JsonB)
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    willing_to_consider: Mapped[str] = mapped_column(String(16))
+    id_verified: Mapped[bool] = mapped_column(Boolean)
+    phone_verified: Mapped[bool] = mapped_column(Boolean)
+    recording_ref: Mapped[str] = mapped_column(String(256), default="")
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """Who did what when. `event_key` makes every write idempotent under activity retries."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "event_key"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
+    event_key: Mapped[str] = mapped_column(String(96))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict] = mapped_column(JsonB, default=dict)
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Task(Base):
+    """A human step waiting on a role. Workflow steps are completed through the workflow."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_key"),
+        Index("ix_tasks_open_role", "role", "due_at", postgresql_where=text("status = 'open'")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
+    task_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(256))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("case_id", "notification_key"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
+    notification_key: Mapped[str] = mapped_column(String(96))
+    role: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SlaBreach(Base):
+    __tablename__ = "sla_breaches"
+    __table_args__ = (UniqueConstraint("case_id", "sla"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
+    sla: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    breached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalated_to: Mapped[str] = mapped_column(String(16))
+
+
+class RefundInstruction(Base):
+    """Exactly one refund instruction per case: the unique constraint is the guarantee."""
+
+    __tablename__ = "refund_instructions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    route: Mapped[str] = mapped_column(String(8))
+    policy_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="issued")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RetentionLedgerEntry(Base):
+    """The project's retention pool: the budget is a credit, each compensation a draw (negative)."""
+
+    __tablename__ = "retention_ledger"
+    __table_args__ = (
+        Index("uq_retention_draw_case", "case_id", unique=True, postgresql_where=text("case_id IS NOT NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("refund_cases.id"), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    memo: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class KnowledgeBaseEntry(Base):
+    __tablename__ = "knowledge_base_entries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list] = mapped_column(JsonB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RegionalBrief(Base):
+    """The brief sent to the regional ops centre after archive."""
+
+    __tablename__ = "regional_briefs"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), unique=True)
+    body: Mapped[dict] = mapped_column(JsonB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

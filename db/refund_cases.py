@@ -1,0 +1,141 @@
+"""Keyword-only query and command functions for refund cases, shared by api/ and tests.
+The caller owns the transaction: nothing here commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.ledger import set_unit_state
+from db.errors import Conflict, Invalid, NotFound
+from db.models import (
+    RefundCase,
+    RefundPolicyVersion,
+    Subscription,
+    SubscriptionStatus,
+    Task,
+    Unit,
+    UnitState,
+    User,
+)
+from domain.refund import ContractStage, DepositKind, RefundPolicy, policy_from_body
+from workflows.contracts import Actor, ContractSnapshot, RefundCaseInput, TaskSpec, refund_workflow_id
+
+REFUNDABLE_UNIT_STATES = {UnitState.SUBSCRIBED, UnitState.SIGNED, UnitState.FILED}
+
+
+def published_policy(session: Session) -> RefundPolicy:
+    """The newest published refund policy; its version is captured into each case."""
+    row = session.scalars(select(RefundPolicyVersion).order_by(RefundPolicyVersion.published_at.desc(), RefundPolicyVersion.id.desc()).limit(1)).first()
+    if row is None:
+        raise Conflict("no refund policy has been published; group legal must publish one first")
+    return policy_from_body(row.version, row.body)
+
+
+def contract_snapshot(sub: Subscription) -> ContractSnapshot:
+    return ContractSnapshot(
+        stage=ContractStage(sub.stage),
+        deposit_kind=DepositKind(sub.deposit_kind),
+        deposit_amount=Decimal(sub.deposit_amount),
+        paid_amount=Decimal(sub.paid_amount),
+        price=Decimal(sub.price),
+    )
+
+
+def intake_task(case: RefundCase, due_at: datetime) -> TaskSpec:
+    return TaskSpec(
+        key="intake",
+        kind="intake",
+        role="frontdesk",
+        title=f"退房原因初步登记 (30分钟内) — 案件 {case.case_no}",
+        due_at=due_at,
+    )
+
+
+def open_refund_case(
+    session: Session,
+    *,
+    subscription_id: int,
+    registered_by: User,
+    registered_at: datetime,
+    policy: RefundPolicy,
+    intake_due: datetime,
+) -> RefundCase:
+    """Register a refund request: the case row, the unit to 退房中 and the intake task, atomically.
+
+    The unit row is locked first, so two registrations for one unit serialise; the partial unique
+    index on open cases per subscription is the last word.
+    """
+    sub = session.get(Subscription, subscription_id)
+    if sub is None:
+        raise NotFound(f"subscription {subscription_id} does not exist")
+    unit = session.get(Unit, sub.unit_id, with_for_update=True)
+    session.refresh(sub)
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise Conflict(f"subscription {subscription_id} is {sub.status}, not active: there is nothing to refund")
+    assert unit is not None
+    if unit.state == UnitState.REFUNDING:
+        raise Conflict(f"unit {unit.code} already has a refund case in progress")
+    if unit.state not in REFUNDABLE_UNIT_STATES:
+        raise Conflict(f"unit {unit.code} is {unit.state}; a refund case needs a subscribed or signed unit")
+    if sub.stage == ContractStage.LOAN_DISBURSED and unit.state == UnitState.SUBSCRIBED:
+        raise Invalid("records disagree: the loan is disbursed but the unit is only subscribed")
+    case_id = uuid.uuid4()
+    case = RefundCase(
+        id=case_id,
+        case_no=f"RF{registered_at:%Y%m%d}-{case_id.hex[:6].upper()}",
+        project_id=unit.project_id,
+        unit_id=unit.id,
+        subscription_id=sub.id,
+        customer_id=sub.customer_id,
+        registered_by=registered_by.id,
+        registered_at=registered_at,
+        workflow_id=refund_workflow_id(str(case_id)),
+        policy_version=policy.version,
+        stage="intake",
+        escalation_level=0,
+        needs_gm=False,
+        escalation_reasons=[],
+        deadlines={},
+        assessments={},
+        options=[],
+        outcome={},
+    )
+    session.add(case)
+    unit.state_before_refund = unit.state
+    set_unit_state(session, unit, UnitState.REFUNDING, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
+    t = intake_task(case, intake_due)
+    session.flush()
+    session.add(Task(case_id=case.id, task_key=t.key, kind=t.kind, role=t.role, title=t.title, due_at=t.due_at, created_at=registered_at))
+    session.flush()
+    return case
+
+
+def workflow_input(
+    *, case: RefundCase, sub: Subscription, registered_by: User, policy: RefundPolicy, speedup: int
+) -> RefundCaseInput:
+    return RefundCaseInput(
+        case_id=str(case.id),
+        case_no=case.case_no,
+        project_id=case.project_id,
+        unit_id=case.unit_id,
+        subscription_id=case.subscription_id,
+        customer_id=case.customer_id,
+        consultant_id=sub.consultant_id,
+        registered_by=Actor(user_id=registered_by.id, username=registered_by.username, role=registered_by.role),
+        registered_at=case.registered_at,
+        policy=policy,
+        contract=contract_snapshot(sub),
+        speedup=speedup,
+    )
+
+
+def get_case(session: Session, *, case_id: uuid.UUID) -> RefundCase:
+    case = session.get(RefundCase, case_id)
+    if case is None:
+        raise NotFound(f"refund case {case_id} does not exist")
+    return case

@@ -1,0 +1,262 @@
+"""Refund rules of the emergency SOP (DOMAIN §4): the published policy, tiers, law before tiers,
+escalation by loss, SLA deadlines. Pure: no I/O, time is an argument, money is Decimal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+CENT = Decimal("0.01")
+
+
+class ContractStage(StrEnum):
+    """How far the purchase went; decides the refund tier."""
+
+    DEPOSIT_PAID = "deposit_paid"  # 仅付定金未网签
+    ONLINE_SIGNED = "online_signed"  # 已网签未放贷
+    LOAN_DISBURSED = "loan_disbursed"  # 已放贷未交房
+
+
+class DepositKind(StrEnum):
+    DINGJIN = "定金"  # earnest money: penalty rule applies (Civil Code art. 586)
+    DINGJIN_PREPAY = "订金"  # prepayment / 意向金: refundable in full
+
+
+class Fault(StrEnum):
+    BUYER = "buyer"  # buyer-initiated, no fault of the developer: the tiers apply
+    NEITHER = "neither"  # e.g. a purchase-restriction policy change: full refund of the deposit
+    DEVELOPER = "developer"  # goes to legal
+
+
+class RefundRoute(StrEnum):
+    FULL = "full"  # the law refunds everything paid
+    TIER = "tier"  # the published tier applies
+    LEGAL = "legal"  # no computed refund: legal route
+
+
+class PolicyError(ValueError):
+    """A request the published policy does not allow; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class RefundTier:
+    stage: ContractStage
+    min_share: Decimal
+    max_share: Decimal
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RefundPolicy:
+    """The published, versioned refund policy, captured into each workflow at its start."""
+
+    version: str
+    intake_minutes: int = 30
+    assessment_minutes: int = 120
+    solution_minutes: int = 240
+    archive_minutes: int = 24 * 60
+    escalation_loss_threshold: Decimal = Decimal("50000")
+    min_options: int = 2
+    tiers: tuple[RefundTier, ...] = field(
+        default_factory=lambda: (
+            RefundTier(ContractStage.DEPOSIT_PAID, Decimal("0.60"), Decimal("0.80"), "扣除营销服务费"),
+            RefundTier(ContractStage.ONLINE_SIGNED, Decimal("0.30"), Decimal("0.50"), "含行政成本分摊"),
+        )
+    )
+    record_retention_days: int = 2 * 365 + 1
+
+    def tier_for(self, stage: ContractStage) -> RefundTier | None:
+        for tier in self.tiers:
+            if tier.stage == stage:
+                return tier
+        return None
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Money as Decimal with two places; floats are refused."""
+    if isinstance(value, float):
+        raise TypeError("money is never a float")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def refund_route(*, stage: ContractStage, deposit_kind: DepositKind, fault: Fault) -> RefundRoute:
+    """Law before tiers (DOMAIN §4 decision)."""
+    if fault == Fault.DEVELOPER:
+        return RefundRoute.LEGAL
+    if fault == Fault.NEITHER:
+        return RefundRoute.FULL
+    if stage == ContractStage.LOAN_DISBURSED:
+        return RefundRoute.LEGAL
+    if stage == ContractStage.DEPOSIT_PAID and deposit_kind == DepositKind.DINGJIN_PREPAY:
+        return RefundRoute.FULL
+    return RefundRoute.TIER
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    route: RefundRoute
+    share: Decimal | None
+    amount: Decimal | None
+    base: Decimal
+    needs_gm: bool  # a share above the tier's range needs the city GM
+    reason: str
+
+
+def quote_refund(
+    policy: RefundPolicy,
+    *,
+    stage: ContractStage,
+    deposit_kind: DepositKind,
+    fault: Fault,
+    paid_amount: Decimal,
+    deposit_amount: Decimal,
+    proposed_share: Decimal | None = None,
+) -> RefundQuote:
+    """The refund a path-B cancellation gives.
+
+    Base: in the deposit stage the deposit; after online signing everything paid.
+    A proposed share below the tier's minimum is refused (the published policy promises it);
+    above the maximum it is allowed but needs the city GM.
+    """
+    base = money(deposit_amount if stage == ContractStage.DEPOSIT_PAID else paid_amount)
+    route = refund_route(stage=stage, deposit_kind=deposit_kind, fault=fault)
+    if route == RefundRoute.LEGAL:
+        why = "developer fault" if fault == Fault.DEVELOPER else "loan already disbursed"
+        return RefundQuote(route, None, None, base, False, f"legal route ({why}): no refund is computed")
+    if route == RefundRoute.FULL:
+        why = "订金 is refundable in full" if fault == Fault.BUYER else "neither side at fault: full refund"
+        return RefundQuote(route, Decimal("1"), base, base, False, why)
+    tier = policy.tier_for(stage)
+    if tier is None:
+        raise PolicyError(f"policy {policy.version} has no refund tier for stage {stage}")
+    share = tier.min_share if proposed_share is None else Decimal(proposed_share)
+    if share < 0 or share > 1:
+        raise PolicyError(f"refund share {share} must be between 0 and 1")
+    if share < tier.min_share:
+        raise PolicyError(
+            f"refund share {share:.0%} is below the published minimum {tier.min_share:.0%} for {stage}"
+        )
+    needs_gm = share > tier.max_share
+    amount = money(base * share)
+    reason = f"tier {stage}: {tier.min_share:.0%}–{tier.max_share:.0%}, share {share:.0%}"
+    if needs_gm:
+        reason += " (above the tier: city GM approval required)"
+    return RefundQuote(route, share, amount, base, needs_gm, reason)
+
+
+@dataclass(frozen=True)
+class LossAssessment:
+    commission_accrued: Decimal = Decimal("0")
+    advertising_allocation: Decimal = Decimal("0")
+    opportunity_cost: Decimal = Decimal("0")
+
+    @property
+    def total(self) -> Decimal:
+        return money(self.commission_accrued + self.advertising_allocation + self.opportunity_cost)
+
+
+def escalation_reasons(
+    policy: RefundPolicy,
+    *,
+    loss_total: Decimal | None,
+    media_involved: bool,
+    share_above_tier: bool = False,
+) -> tuple[str, ...]:
+    """Why the city GM must approve; empty when the site can decide. Loss strictly over the threshold."""
+    reasons: list[str] = []
+    if loss_total is not None and loss_total > policy.escalation_loss_threshold:
+        reasons.append(f"loss {loss_total} CNY exceeds {policy.escalation_loss_threshold} CNY")
+    if media_involved:
+        reasons.append("media involvement")
+    if share_above_tier:
+        reasons.append("refund share above the published tier")
+    return tuple(reasons)
+
+
+def speedup_minutes(minutes: int, speedup: int) -> timedelta:
+    if speedup < 1:
+        raise ValueError("speedup must be at least 1")
+    return timedelta(minutes=minutes) / speedup
+
+
+@dataclass(frozen=True)
+class CaseDeadlines:
+    intake: datetime
+    assessment: datetime
+    solution: datetime
+
+
+def case_deadlines(policy: RefundPolicy, registered_at: datetime, speedup: int = 1) -> CaseDeadlines:
+    """Intake, assessment and solution deadlines all run from registration."""
+    return CaseDeadlines(
+        intake=registered_at + speedup_minutes(policy.intake_minutes, speedup),
+        assessment=registered_at + speedup_minutes(policy.assessment_minutes, speedup),
+        solution=registered_at + speedup_minutes(policy.solution_minutes, speedup),
+    )
+
+
+def archive_deadline(policy: RefundPolicy, outcome_at: datetime, speedup: int = 1) -> datetime:
+    """Archive and review within 24 hours of the outcome."""
+    return outcome_at + speedup_minutes(policy.archive_minutes, speedup)
+
+
+class OptionKind(StrEnum):
+    A = "A"  # continue + compensation from the retention pool
+    B = "B"  # cancel + tiered refund
+    C = "C"  # transfer to a replacement buyer + fee waiver
+
+
+def check_offer(kinds: list[OptionKind], *, min_options: int, refund_route_: RefundRoute) -> None:
+    """An offer needs at least `min_options` distinct options; B is not offered on the legal route."""
+    distinct = set(kinds)
+    if len(distinct) != len(kinds):
+        raise PolicyError("each option kind may be offered once")
+    if len(distinct) < min_options:
+        raise PolicyError(f"an offer needs at least {min_options} options, got {len(distinct)}")
+    if OptionKind.B in distinct and refund_route_ == RefundRoute.LEGAL:
+        raise PolicyError("option B (cancel + refund) cannot be offered: this case goes the legal route")
+
+
+def retention_draw_allowed(*, remaining: Decimal, amount: Decimal) -> bool:
+    """A draw from the retention pool never takes it below zero."""
+    return amount > 0 and amount <= remaining
+
+
+def policy_to_body(policy: RefundPolicy) -> dict:
+    """The policy as published JSON (money and shares as strings, never floats)."""
+    return {
+        "intake_minutes": policy.intake_minutes,
+        "assessment_minutes": policy.assessment_minutes,
+        "solution_minutes": policy.solution_minutes,
+        "archive_minutes": policy.archive_minutes,
+        "escalation_loss_threshold": str(policy.escalation_loss_threshold),
+        "min_options": policy.min_options,
+        "record_retention_days": policy.record_retention_days,
+        "tiers": [
+            {"stage": t.stage.value, "min_share": str(t.min_share), "max_share": str(t.max_share), "note": t.note}
+            for t in policy.tiers
+        ],
+    }
+
+
+def policy_from_body(version: str, body: dict) -> RefundPolicy:
+    tiers = tuple(
+        RefundTier(ContractStage(t["stage"]), Decimal(t["min_share"]), Decimal(t["max_share"]), t.get("note", ""))
+        for t in body["tiers"]
+    )
+    for t in tiers:
+        if not (Decimal(0) <= t.min_share <= t.max_share <= Decimal(1)):
+            raise PolicyError(f"tier {t.stage}: shares must satisfy 0 <= min <= max <= 1")
+    return RefundPolicy(
+        version=version,
+        intake_minutes=int(body["intake_minutes"]),
+        assessment_minutes=int(body["assessment_minutes"]),
+        solution_minutes=int(body["solution_minutes"]),
+        archive_minutes=int(body["archive_minutes"]),
+        escalation_loss_threshold=Decimal(body["escalation_loss_threshold"]),
+        min_options=int(body.get("min_options", 2)),
+        record_retention_days=int(body.get("record_retention_days", 731)),
+        tiers=tiers,
+    )

@@ -1,0 +1,62 @@
+"""The worker process: `python -m workers.main`. Builds its dependencies, registers the lists in
+workers/registry.py, and shuts down gracefully on SIGINT / SIGTERM (finishing running activities)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from config.settings import Settings, get_settings
+from db.session import make_engine, make_session_factory
+from workers.registry import WORKFLOWS, activities
+
+log = logging.getLogger("estateflow.worker")
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+def build_worker(client: Client, session_factory, *, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities(session_factory),
+        activity_executor=executor,
+        max_concurrent_activities=16,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set (make run sets it for the embedded PostgreSQL)")
+    engine = make_engine(settings.database_url, pool_size=16)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, make_session_factory(engine), task_queue=settings.temporal_task_queue, executor=executor)
+        async with worker:
+            log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
+            await stop.wait()
+            log.info("shutting down")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

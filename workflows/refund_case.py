@@ -1,0 +1,832 @@
+"""The refund / cancellation emergency (突发退房) as one durable workflow per case.
+
+Orchestration only: human steps arrive as updates (validated, then written through one activity
+each), SLA timers race them, the rules come from domain/. Deterministic: no I/O, no wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.refund import (
+        OptionKind,
+        PolicyError,
+        RefundQuote,
+        RefundRoute,
+        archive_deadline,
+        case_deadlines,
+        check_offer,
+        escalation_reasons,
+        quote_refund,
+    )
+    from domain.sla import escalation_target
+    from workflows.contracts import (
+        DEPARTMENTS,
+        ArchiveSubmission,
+        AssessmentSubmission,
+        BuyerChoice,
+        CasePatch,
+        CaseResult,
+        CompletionSpec,
+        ContractCancellation,
+        ErrorType,
+        GmDecision,
+        IntakeRecord,
+        IntakeSubmission,
+        LossRevision,
+        NotificationSpec,
+        OfferedOption,
+        RefundCaseInput,
+        RefundInstructionSpec,
+        RetentionDraw,
+        SlaBreachSpec,
+        SolutionOffer,
+        StepRecord,
+        StepResult,
+        TaskSpec,
+        TransferSpec,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30))
+
+INTAKE_ROLES = {"frontdesk", "sales", "manager"}
+CHOICE_ROLES = {"manager", "frontdesk"}
+OPINION_RISKS = {"low", "medium", "high"}
+WILLINGNESS = {"yes", "no", "negotiate"}
+
+
+def _forbidden(msg: str) -> ApplicationError:
+    return ApplicationError(msg, type=ErrorType.FORBIDDEN, non_retryable=True)
+
+
+def _conflict(msg: str) -> ApplicationError:
+    return ApplicationError(msg, type=ErrorType.CONFLICT, non_retryable=True)
+
+
+def _invalid(msg: str) -> ApplicationError:
+    return ApplicationError(msg, type=ErrorType.INVALID, non_retryable=True)
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _money_str(v: Decimal | None) -> str | None:
+    return None if v is None else f"{v:.2f}"
+
+
+@workflow.defn
+class RefundCaseWorkflow:
+    @workflow.init
+    def __init__(self, inp: RefundCaseInput) -> None:
+        self._inp = inp
+        self._deadlines = case_deadlines(inp.policy, inp.registered_at, inp.speedup)
+        self._stage = "intake"
+        self._claimed: set[str] = set()  # steps taken or in flight: refuses duplicates
+        self._participants: set[int] = {inp.registered_by.user_id}  # four eyes
+        self._intake: IntakeSubmission | None = None
+        self._assessments: dict[str, AssessmentSubmission] = {}
+        self._loss_total: Decimal | None = None
+        self._proposed_share: Decimal | None = None
+        self._gm_round = 0
+        self._gm_approved_loss: Decimal | None = None
+        self._gm_approved_share: Decimal | None = None
+        self._gm_rejected = False
+        self._offer: tuple[OfferedOption, ...] | None = None
+        self._choice: BuyerChoice | None = None
+        self._contract_cancelled = False
+        self._outcome_at: datetime | None = None
+        self._archive_due: datetime | None = None
+        self._closed = False
+        self._escalation_level = 0
+        self._breaches: list[str] = []
+        self._refund_amount: Decimal | None = None
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, inp: RefundCaseInput) -> CaseResult:
+        await self._sla("intake", lambda: self._intake is not None, self._deadlines.intake)
+        await asyncio.gather(
+            *(
+                self._sla(f"assessment:{d}", lambda d=d: d in self._assessments, self._deadlines.assessment)
+                for d in DEPARTMENTS
+            )
+        )
+        await self._sla("solution", lambda: self._offer is not None or self._gm_rejected, self._deadlines.solution)
+        await workflow.wait_condition(lambda: self._archive_due is not None)
+        assert self._archive_due is not None
+        await self._sla("archive", lambda: self._closed, self._archive_due)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseResult(
+            case_id=inp.case_id,
+            path=self._path(),
+            refund_amount=self._refund_amount,
+            escalation_level=self._escalation_level,
+            breaches=tuple(self._breaches),
+        )
+
+    async def _sla(self, sla: str, done: Callable[[], bool], due: datetime) -> None:
+        """Race the step against its deadline; when late, escalate once and keep waiting."""
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(done, timeout=timedelta(seconds=remaining), timeout_summary=sla)
+                return
+            except asyncio.TimeoutError:
+                pass
+        elif done():
+            return
+        await self._breach(sla, due)
+        await workflow.wait_condition(done)
+
+    async def _breach(self, sla: str, due: datetime) -> None:
+        self._escalation_level += 1
+        self._breaches.append(sla)
+        target = escalation_target(self._escalation_level)
+        now = workflow.now()
+        msg = f"案件 {self._inp.case_no}: {sla} 超时 (due {due.isoformat()}), escalated to {target}"
+        notes = [NotificationSpec(key=f"breach:{sla}:{target}", role=target, message=msg)]
+        if target != "manager":
+            notes.append(NotificationSpec(key=f"breach:{sla}:manager", role="manager", message=msg))
+        await self._write(
+            StepRecord(
+                case_id=self._inp.case_id,
+                event_key=f"sla_breach:{sla}",
+                kind="sla_breach",
+                actor="system",
+                at=now,
+                detail={"sla": sla, "due_at": due.isoformat(), "escalated_to": target},
+                open_tasks=(
+                    TaskSpec(
+                        key=f"escalation:{sla}",
+                        kind="escalation",
+                        role=target,
+                        title=f"SLA missed: {sla} — follow up now",
+                    ),
+                ),
+                notifications=tuple(notes),
+                patch=CasePatch(escalation_level=self._escalation_level),
+                breach=SlaBreachSpec(sla=sla, due_at=due, breached_at=now, escalated_to=target),
+            )
+        )
+
+    async def _write(self, record: StepRecord) -> None:
+        await workflow.execute_activity(
+            "apply_step",
+            record,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _step(self, key: str, record: StepRecord, message: str) -> StepResult:
+        """Write a human step; on a business refusal from the activity, free the step and refuse."""
+        try:
+            await self._write(record)
+        except ActivityError as err:
+            self._claimed.discard(key)
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from None
+            raise
+        return StepResult(case_id=self._inp.case_id, stage=self._stage, message=message)
+
+    def _claim(self, key: str) -> None:
+        # Validators can pass two identical updates delivered together; the handler settles it.
+        if key in self._claimed:
+            raise _conflict(f"step {key} has already been submitted")
+        self._claimed.add(key)
+
+    # ------------------------------------------------------------ queries
+
+    @workflow.query
+    def stage(self) -> str:
+        return self._stage
+
+    # ------------------------------------------------------------ intake
+
+    @workflow.update
+    async def submit_intake(self, sub: IntakeSubmission) -> StepResult:
+        self._claim("intake")
+        self._intake = sub
+        self._participants.add(sub.actor.user_id)
+        self._stage = "assessment"
+        now = workflow.now()
+        tasks = tuple(
+            TaskSpec(
+                key=f"assessment:{d}",
+                kind="assessment",
+                role=d,
+                title=f"联席评估 ({d}) — 案件 {self._inp.case_no}",
+                due_at=self._deadlines.assessment,
+            )
+            for d in DEPARTMENTS
+        )
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key="intake",
+            kind="intake",
+            actor=sub.actor.username,
+            at=now,
+            detail={"reasons": list(sub.reasons), "willing_to_consider": sub.willing_to_consider},
+            close_tasks=("intake",),
+            completed_by=sub.actor.user_id,
+            open_tasks=tasks,
+            patch=CasePatch(stage="assessment"),
+            intake=IntakeRecord(
+                reasons=sub.reasons,
+                reason_text=sub.reason_text,
+                willing_to_consider=sub.willing_to_consider,
+                id_verified=sub.id_verified,
+                phone_verified=sub.phone_verified,
+                recording_ref=sub.recording_ref,
+                submitted_by=sub.actor.user_id,
+                submitted_at=now,
+            ),
+        )
+        return await self._step("intake", record, "intake recorded; assessment tasks sent")
+
+    @submit_intake.validator
+    def _validate_intake(self, sub: IntakeSubmission) -> None:
+        if sub.actor.role not in INTAKE_ROLES:
+            raise _forbidden(f"role {sub.actor.role} may not fill the intake form")
+        if sub.actor.user_id == self._inp.consultant_id:
+            raise _forbidden("the consultant who sold this unit may not take the refund intake")
+        if "intake" in self._claimed:
+            raise _conflict("the intake form has already been submitted")
+        if not sub.reasons:
+            raise _invalid("choose at least one main reason")
+        if sub.willing_to_consider not in WILLINGNESS:
+            raise _invalid("willingness to consider alternatives must be yes, no or negotiate")
+        if not (sub.id_verified and sub.phone_verified):
+            raise _invalid("the buyer's ID and phone must be verified before the form is uploaded")
+
+    # ------------------------------------------------------------ assessment
+
+    @workflow.update
+    async def submit_assessment(self, sub: AssessmentSubmission) -> StepResult:
+        dept = sub.actor.role
+        self._claim(f"assessment:{dept}")
+        self._assessments[dept] = sub
+        self._participants.add(sub.actor.user_id)
+        if dept == "finance":
+            assert sub.loss is not None
+            self._loss_total = sub.loss.total
+            self._proposed_share = sub.proposed_share
+        now = workflow.now()
+        patch_kwargs: dict = {"assessments": self._assessment_view()}
+        open_tasks: tuple[TaskSpec, ...] = ()
+        close = (f"assessment:{dept}",)
+        if len(self._assessments) == len(DEPARTMENTS):
+            open_tasks = self._after_assessment()
+            patch_kwargs.update(
+                stage=self._stage,
+                needs_gm=self._gm_required(),
+                escalation_reasons=self._escalation_reasons(),
+                loss_total=self._loss_total,
+            )
+        elif dept == "finance":
+            patch_kwargs["loss_total"] = self._loss_total
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key=f"assessment:{dept}",
+            kind="assessment",
+            actor=sub.actor.username,
+            at=now,
+            detail=self._assessment_view()[dept],
+            close_tasks=close,
+            completed_by=sub.actor.user_id,
+            open_tasks=open_tasks,
+            patch=CasePatch(**patch_kwargs),
+        )
+        return await self._step(f"assessment:{dept}", record, f"{dept} assessment recorded")
+
+    @submit_assessment.validator
+    def _validate_assessment(self, sub: AssessmentSubmission) -> None:
+        dept = sub.actor.role
+        if dept not in DEPARTMENTS:
+            raise _forbidden(f"role {dept} does not take part in the joint assessment")
+        if self._intake is None:
+            raise _conflict("the intake form has not been submitted yet")
+        if f"assessment:{dept}" in self._claimed:
+            raise _conflict(f"{dept} has already submitted its assessment; finance may revise the loss instead")
+        if sub.actor.user_id in self._assessor_ids() or sub.actor.user_id == self._inp.registered_by.user_id:
+            raise _forbidden("one person may give only one part of the assessment and may not assess their own case")
+        if dept == "finance":
+            if sub.loss is None:
+                raise _invalid("finance must give the economic loss (commission, advertising, opportunity cost)")
+            self._check_loss(sub.loss, sub.proposed_share)
+        if dept == "legal" and sub.fault is None:
+            raise _invalid("legal must state the fault: buyer, neither or developer")
+        if dept == "marketing" and sub.opinion_risk not in OPINION_RISKS:
+            raise _invalid("marketing must rate the public-opinion risk: low, medium or high")
+
+    def _check_loss(self, loss, share: Decimal | None) -> None:
+        for name in ("commission_accrued", "advertising_allocation", "opportunity_cost"):
+            if getattr(loss, name) < 0:
+                raise _invalid(f"{name} may not be negative")
+        if share is not None and not (Decimal("0") <= share <= Decimal("1")):
+            raise _invalid("the proposed refund share must be between 0 and 1")
+        if share is not None:
+            tier = self._inp.policy.tier_for(self._inp.contract.stage)
+            if tier is not None and share < tier.min_share:
+                raise _invalid(
+                    f"the proposed share {share:.0%} is below the published minimum {tier.min_share:.0%}"
+                )
+
+    def _assessor_ids(self) -> set[int]:
+        return {a.actor.user_id for a in self._assessments.values()}
+
+    def _assessment_view(self) -> dict[str, dict]:
+        view: dict[str, dict] = {}
+        for dept, a in self._assessments.items():
+            item: dict = {"by": a.actor.username, "note": a.note}
+            if a.loss is not None:
+                item["loss"] = {
+                    "commission_accrued": _money_str(a.loss.commission_accrued),
+                    "advertising_allocation": _money_str(a.loss.advertising_allocation),
+                    "opportunity_cost": _money_str(a.loss.opportunity_cost),
+                    "total": _money_str(a.loss.total),
+                }
+                item["proposed_share"] = None if a.proposed_share is None else str(a.proposed_share)
+                item["contract_confirmed"] = a.contract_confirmed
+            if a.fault is not None:
+                item["fault"] = str(a.fault)
+            if dept == "marketing":
+                item.update(
+                    opinion_risk=a.opinion_risk, media_involved=a.media_involved, group_complaint=a.group_complaint
+                )
+            view[dept] = item
+        return view
+
+    # ------------------------------------------------------------ escalation
+
+    def _media_involved(self) -> bool:
+        m = self._assessments.get("marketing")
+        return bool(m and m.media_involved)
+
+    def _quote(self) -> RefundQuote | None:
+        legal = self._assessments.get("legal")
+        if legal is None or legal.fault is None:
+            return None
+        c = self._inp.contract
+        return quote_refund(
+            self._inp.policy,
+            stage=c.stage,
+            deposit_kind=c.deposit_kind,
+            fault=legal.fault,
+            paid_amount=c.paid_amount,
+            deposit_amount=c.deposit_amount,
+            proposed_share=self._proposed_share,
+        )
+
+    def _escalation_reasons(self) -> tuple[str, ...]:
+        quote = self._quote()
+        return escalation_reasons(
+            self._inp.policy,
+            loss_total=self._loss_total,
+            media_involved=self._media_involved(),
+            share_above_tier=bool(quote and quote.needs_gm),
+        )
+
+    def _gm_required(self) -> bool:
+        return bool(self._escalation_reasons())
+
+    def _gm_satisfied(self) -> bool:
+        """An approval covers the loss and share it saw; a later increase needs a new one."""
+        if not self._gm_required():
+            return True
+        if self._gm_approved_loss is None:
+            return False
+        loss_ok = (self._loss_total or Decimal("0")) <= self._gm_approved_loss
+        share_ok = (self._proposed_share or Decimal("0")) <= (self._gm_approved_share or Decimal("0"))
+        return loss_ok and share_ok
+
+    def _gm_task(self) -> TaskSpec:
+        self._gm_round += 1
+        return TaskSpec(
+            key=f"gm_approval:{self._gm_round}",
+            kind="gm_approval",
+            role="citygm",
+            title=f"城市公司总经理审批 — 案件 {self._inp.case_no}: " + "; ".join(self._escalation_reasons()),
+            due_at=self._deadlines.solution,
+        )
+
+    def _after_assessment(self) -> tuple[TaskSpec, ...]:
+        if not self._gm_satisfied():
+            self._stage = "gm_approval"
+            return (self._gm_task(),)
+        self._stage = "solution"
+        return (self._solution_task(),)
+
+    def _solution_task(self) -> TaskSpec:
+        return TaskSpec(
+            key="solution",
+            kind="solution",
+            role="manager",
+            title=f"提出解决方案 (至少两种) — 案件 {self._inp.case_no}",
+            due_at=self._deadlines.solution,
+        )
+
+    @workflow.update
+    async def revise_loss(self, rev: LossRevision) -> StepResult:
+        key = f"loss_revision:{len([k for k in self._claimed if k.startswith('loss_revision')]) + 1}"
+        self._claim(key)
+        previous = self._loss_total
+        self._loss_total = rev.loss.total
+        if rev.proposed_share is not None:
+            self._proposed_share = rev.proposed_share
+        open_tasks: tuple[TaskSpec, ...] = ()
+        if not self._gm_satisfied() and self._stage in ("solution", "choice"):
+            # Re-evaluated: the case now needs (another) city GM approval before anything executes.
+            open_tasks = (self._gm_task(),)
+            if self._stage == "solution":
+                self._stage = "gm_approval"
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key=key,
+            kind="loss_revision",
+            actor=rev.actor.username,
+            at=workflow.now(),
+            detail={
+                "from": _money_str(previous),
+                "to": _money_str(self._loss_total),
+                "proposed_share": None if self._proposed_share is None else str(self._proposed_share),
+                "note": rev.note,
+            },
+            open_tasks=open_tasks,
+            patch=CasePatch(
+                stage=self._stage,
+                loss_total=self._loss_total,
+                needs_gm=self._gm_required(),
+                escalation_reasons=self._escalation_reasons(),
+            ),
+        )
+        return await self._step(key, record, "loss revised; escalation re-evaluated")
+
+    @revise_loss.validator
+    def _validate_revision(self, rev: LossRevision) -> None:
+        if rev.actor.role != "finance":
+            raise _forbidden("only finance may revise the economic loss")
+        if "assessment:finance" not in self._claimed:
+            raise _conflict("finance has not submitted its assessment yet")
+        if self._choice is not None or self._gm_rejected:
+            raise _conflict("the buyer's choice has been executed; the loss can no longer change this case")
+        self._check_loss(rev.loss, rev.proposed_share)
+
+    @workflow.update
+    async def decide_gm(self, dec: GmDecision) -> StepResult:
+        key = f"gm_approval:{self._gm_round}"
+        self._claim(key)
+        close = (key,)
+        open_tasks: tuple[TaskSpec, ...] = ()
+        patch: dict = {}
+        if dec.approve:
+            self._gm_approved_loss = self._loss_total or Decimal("0")
+            self._gm_approved_share = self._proposed_share or Decimal("0")
+            if self._offer is None:
+                self._stage = "solution"
+                open_tasks = (self._solution_task(),)
+            patch["stage"] = self._stage
+        else:
+            # The site may not settle it: the case goes the legal route, then archive.
+            self._gm_rejected = True
+            self._stage = "archive"
+            self._outcome_at = workflow.now()
+            self._archive_due = archive_deadline(self._inp.policy, self._outcome_at, self._inp.speedup)
+            open_tasks = (self._archive_task(),)
+            patch.update(
+                stage="archive",
+                outcome={"path": "legal", "reason": "city GM did not approve a site settlement", "note": dec.note},
+                deadlines=self._deadline_view(),
+            )
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key=key,
+            kind="gm_decision",
+            actor=dec.actor.username,
+            at=workflow.now(),
+            detail={"approve": dec.approve, "note": dec.note, "reasons": list(self._escalation_reasons())},
+            close_tasks=close,
+            completed_by=dec.actor.user_id,
+            open_tasks=open_tasks,
+            patch=CasePatch(**patch),
+        )
+        return await self._step(key, record, "approved" if dec.approve else "rejected: legal route")
+
+    @decide_gm.validator
+    def _validate_gm(self, dec: GmDecision) -> None:
+        if dec.actor.role != "citygm":
+            raise _forbidden("only the city-company general manager decides escalated cases")
+        if self._gm_round == 0 or f"gm_approval:{self._gm_round}" in self._claimed:
+            raise _conflict("this case is not waiting for a city GM decision")
+        if dec.actor.user_id in self._participants:
+            raise _forbidden("four eyes: whoever registered or assessed this case may not approve it")
+
+    # ------------------------------------------------------------ solution and choice
+
+    @workflow.update
+    async def offer_solution(self, offer: SolutionOffer) -> StepResult:
+        self._claim("solution")
+        quote = self._quote()
+        options = tuple(self._priced(o, quote) for o in offer.options)
+        self._offer = options
+        self._stage = "choice"
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key="solution",
+            kind="solution",
+            actor=offer.actor.username,
+            at=workflow.now(),
+            detail={"options": [o.kind.value for o in options]},
+            close_tasks=("solution",),
+            completed_by=offer.actor.user_id,
+            open_tasks=(
+                TaskSpec(
+                    key="choice",
+                    kind="choice",
+                    role="manager",
+                    title=f"记录客户选择 — 案件 {self._inp.case_no}",
+                ),
+            ),
+            patch=CasePatch(stage="choice", options=tuple(self._option_view(o) for o in options)),
+        )
+        return await self._step("solution", record, f"{len(options)} options offered")
+
+    @offer_solution.validator
+    def _validate_offer(self, offer: SolutionOffer) -> None:
+        if offer.actor.role != "manager":
+            raise _forbidden("the site manager makes the offer")
+        if "solution" in self._claimed:
+            raise _conflict("an offer has already been made for this case")
+        if len(self._assessments) < len(DEPARTMENTS):
+            raise _conflict("the joint assessment is not complete")
+        if not self._gm_satisfied():
+            raise _conflict("this case is waiting for the city GM's approval")
+        if self._gm_rejected:
+            raise _conflict("the city GM sent this case to the legal route")
+        quote = self._quote()
+        route = quote.route if quote else RefundRoute.LEGAL
+        try:
+            check_offer([o.kind for o in offer.options], min_options=self._inp.policy.min_options, refund_route_=route)
+        except PolicyError as e:
+            raise _invalid(str(e)) from None
+        for o in offer.options:
+            if o.kind == OptionKind.A and (o.compensation is None or o.compensation <= 0):
+                raise _invalid("option A needs a compensation amount above zero from the retention pool")
+            if o.kind == OptionKind.C and not o.fee_waiver:
+                raise _invalid("option C is a transfer with the fee waived")
+
+    def _priced(self, o: OfferedOption, quote: RefundQuote | None) -> OfferedOption:
+        if o.kind != OptionKind.B or quote is None:
+            return o
+        return OfferedOption(
+            kind=o.kind,
+            description=o.description or quote.reason,
+            refund_amount=quote.amount,
+            refund_share=quote.share,
+        )
+
+    @staticmethod
+    def _option_view(o: OfferedOption) -> dict:
+        return {
+            "kind": o.kind.value,
+            "description": o.description,
+            "compensation": _money_str(o.compensation),
+            "fee_waiver": o.fee_waiver,
+            "refund_amount": _money_str(o.refund_amount),
+            "refund_share": None if o.refund_share is None else str(o.refund_share),
+        }
+
+    @workflow.update
+    async def record_choice(self, choice: BuyerChoice) -> StepResult:
+        self._claim("choice")
+        option = next(o for o in (self._offer or ()) if o.kind == choice.kind)
+        now = workflow.now()
+        inp = self._inp
+        record_kwargs: dict = {}
+        outcome: dict = {"path": choice.kind.value, "note": choice.note}
+        needs_contract_cancel = False
+        if choice.kind == OptionKind.A:
+            assert option.compensation is not None
+            record_kwargs["draw"] = RetentionDraw(
+                project_id=inp.project_id, amount=option.compensation, memo=f"案件 {inp.case_no} 挽留补偿"
+            )
+            outcome["compensation"] = _money_str(option.compensation)
+        elif choice.kind == OptionKind.B:
+            assert option.refund_amount is not None and option.refund_share is not None
+            quote = self._quote()
+            record_kwargs["refund"] = RefundInstructionSpec(
+                customer_id=inp.customer_id,
+                amount=option.refund_amount,
+                share=option.refund_share,
+                route=quote.route.value if quote else "tier",
+                policy_version=inp.policy.version,
+            )
+            record_kwargs["cancel_subscription_id"] = inp.subscription_id
+            self._refund_amount = option.refund_amount
+            outcome["refund_amount"] = _money_str(option.refund_amount)
+            needs_contract_cancel = inp.contract.stage == "online_signed"
+        else:
+            assert choice.new_customer_id is not None
+            record_kwargs["transfer"] = TransferSpec(
+                subscription_id=inp.subscription_id, new_customer_id=choice.new_customer_id, fee_waiver=True
+            )
+            outcome["new_customer_id"] = choice.new_customer_id
+        self._choice = choice
+        if needs_contract_cancel:
+            self._stage = "contract_cancellation"
+            open_tasks: tuple[TaskSpec, ...] = (
+                TaskSpec(
+                    key="contract_cancellation",
+                    kind="contract_cancellation",
+                    role="legal",
+                    title=f"注销网签合同 — 案件 {inp.case_no}",
+                ),
+            )
+        else:
+            open_tasks = self._reach_outcome(now)
+        record = StepRecord(
+            case_id=inp.case_id,
+            event_key="choice",
+            kind="choice",
+            actor=choice.actor.username,
+            at=now,
+            detail=outcome,
+            close_tasks=("choice",),
+            completed_by=choice.actor.user_id,
+            open_tasks=open_tasks,
+            patch=CasePatch(
+                stage=self._stage,
+                chosen_option=choice.kind.value,
+                outcome=outcome,
+                refund_amount=self._refund_amount,
+                deadlines=self._deadline_view(),
+            ),
+            **record_kwargs,
+        )
+        try:
+            return await self._step("choice", record, f"path {choice.kind.value} recorded")
+        except ApplicationError:
+            self._choice = None
+            self._refund_amount = None
+            self._outcome_at = None
+            self._archive_due = None
+            self._stage = "choice"
+            raise
+
+    @record_choice.validator
+    def _validate_choice(self, choice: BuyerChoice) -> None:
+        if choice.actor.role not in CHOICE_ROLES:
+            raise _forbidden("the buyer's choice is recorded by the site manager or the front desk")
+        if self._offer is None:
+            raise _conflict("no solution has been offered yet")
+        if "choice" in self._claimed:
+            raise _conflict("the buyer's choice has already been recorded")
+        if not self._gm_satisfied():
+            raise _conflict("the loss changed: this case is waiting for the city GM's approval again")
+        if choice.kind not in {o.kind for o in self._offer}:
+            raise _invalid(f"option {choice.kind.value} was not offered to the buyer")
+        if choice.kind == OptionKind.C and choice.new_customer_id is None:
+            raise _invalid("path C needs the replacement buyer (an existing customer record)")
+        if choice.kind == OptionKind.C and choice.new_customer_id == self._inp.customer_id:
+            raise _invalid("the replacement buyer must be someone other than the current buyer")
+
+    def _reach_outcome(self, now: datetime) -> tuple[TaskSpec, ...]:
+        self._outcome_at = now
+        self._archive_due = archive_deadline(self._inp.policy, now, self._inp.speedup)
+        self._stage = "archive"
+        return (self._archive_task(),)
+
+    def _archive_task(self) -> TaskSpec:
+        return TaskSpec(
+            key="archive",
+            kind="archive",
+            role="manager",
+            title=f"归档与复盘 (24小时内) — 案件 {self._inp.case_no}",
+            due_at=self._archive_due,
+        )
+
+    @workflow.update
+    async def confirm_contract_cancelled(self, sub: ContractCancellation) -> StepResult:
+        self._claim("contract_cancellation")
+        self._contract_cancelled = True
+        now = workflow.now()
+        open_tasks = self._reach_outcome(now)
+        record = StepRecord(
+            case_id=self._inp.case_id,
+            event_key="contract_cancellation",
+            kind="contract_cancellation",
+            actor=sub.actor.username,
+            at=now,
+            detail={"note": sub.note},
+            close_tasks=("contract_cancellation",),
+            completed_by=sub.actor.user_id,
+            open_tasks=open_tasks,
+            patch=CasePatch(stage="archive", deadlines=self._deadline_view()),
+        )
+        try:
+            return await self._step("contract_cancellation", record, "online contract cancelled")
+        except ApplicationError:
+            self._contract_cancelled = False
+            self._outcome_at = None
+            self._archive_due = None
+            self._stage = "contract_cancellation"
+            raise
+
+    @confirm_contract_cancelled.validator
+    def _validate_contract_cancel(self, sub: ContractCancellation) -> None:
+        if sub.actor.role != "legal":
+            raise _forbidden("legal confirms the cancellation of the online contract")
+        if self._stage != "contract_cancellation" or "contract_cancellation" in self._claimed:
+            raise _conflict("this case is not waiting for an online-contract cancellation")
+
+    # ------------------------------------------------------------ archive
+
+    @workflow.update
+    async def submit_archive(self, sub: ArchiveSubmission) -> StepResult:
+        self._claim("archive")
+        inp = self._inp
+        now = workflow.now()
+        path = self._path()
+        self._stage = "closed"
+        brief = {
+            "case_no": inp.case_no,
+            "path": path,
+            "reasons": list(self._intake.reasons) if self._intake else [],
+            "loss_total": _money_str(self._loss_total),
+            "refund_amount": _money_str(self._refund_amount),
+            "escalation_level": self._escalation_level,
+            "sla_breaches": list(self._breaches),
+            "summary": sub.summary,
+        }
+        record = StepRecord(
+            case_id=inp.case_id,
+            event_key="archive",
+            kind="archive",
+            actor=sub.actor.username,
+            at=now,
+            detail={"summary": sub.summary, "lessons": sub.lessons},
+            close_tasks=("archive",),
+            completed_by=sub.actor.user_id,
+            open_tasks=(
+                TaskSpec(key="review_meeting", kind="review_meeting", role="manager", title=f"复盘会 — 案件 {inp.case_no}"),
+            ),
+            notifications=(
+                NotificationSpec(key="regional_brief", role="ops", message=f"案件 {inp.case_no} 简报已提交区域运营中心"),
+            ),
+            patch=CasePatch(stage="closed"),
+            completion=CompletionSpec(
+                customer_id=inp.customer_id,
+                unit_id=inp.unit_id,
+                subscription_id=inp.subscription_id,
+                path=path,
+                summary=sub.summary,
+                lessons=sub.lessons,
+                brief=brief,
+                retention_days=inp.policy.record_retention_days,
+                release_unit=path == "B",
+            ),
+        )
+        try:
+            result = await self._step("archive", record, "archived; case closed")
+        except ApplicationError:
+            self._stage = "archive"
+            raise
+        self._closed = True
+        return result
+
+    @submit_archive.validator
+    def _validate_archive(self, sub: ArchiveSubmission) -> None:
+        if sub.actor.role != "manager":
+            raise _forbidden("the site manager archives the case")
+        if self._archive_due is None:
+            raise _conflict("the case has no outcome yet")
+        if "archive" in self._claimed:
+            raise _conflict("the case has already been archived")
+        if not sub.summary.strip():
+            raise _invalid("the archive needs a summary for the knowledge base")
+
+    # ------------------------------------------------------------ helpers
+
+    def _path(self) -> str:
+        if self._gm_rejected:
+            return "legal"
+        return self._choice.kind.value if self._choice else ""
+
+    def _deadline_view(self) -> dict[str, str]:
+        d = self._deadlines
+        view = {"intake": d.intake.isoformat(), "assessment": d.assessment.isoformat(), "solution": d.solution.isoformat()}
+        if self._archive_due is not None:
+            view["archive"] = self._archive_due.isoformat()
+        return view
+
