@@ -33,7 +33,7 @@ def build_worker(client: Client, session_factory, *, task_queue: str, executor: 
         workflows=WORKFLOWS,
         activities=activities(session_factory),
         activity_executor=executor,
-        max_concurrent_activities=16,
+        max_concurrent_activities=executor._max_workers,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

@@ -1,0 +1,233 @@
+"""Refund cases: register, list, read, timeline, loss revision."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from api.deps import REGISTRARS, STAFF, ClientDep, SessionDep, SettingsDep, require_roles
+from api.schemas import CaseDetail, CaseSummary, LossRevisionIn, RefundCaseCreate, StepOut, TaskOut, Timeline, TimelineEntry
+from api.temporal_calls import run_async, run_update
+from db.errors import Conflict, NotFound
+from db.models import Building, CaseEvent, RefundPolicyVersion, Customer, RefundCase, Subscription, SubscriptionStatus, Task, Unit, User
+from db.refund_cases import get_case, open_refund_case, published_policy, workflow_input
+from domain.identity import mask_name
+from domain.refund import LossAssessment, case_deadlines, policy_from_body
+from workflows.contracts import Actor, LossRevision
+from workflows.refund_case import RefundCaseWorkflow
+
+router = APIRouter(prefix="/api/refund-cases", tags=["refund cases"])
+
+
+def ui_link(settings, case: RefundCase) -> str:
+    base = f"{settings.temporal_ui_base}/namespaces/{settings.temporal_namespace}/workflows/{case.workflow_id}"
+    return f"{base}/{case.run_id}/history" if case.run_id else base
+
+
+def task_out(t: Task, case_no: str, now: datetime) -> TaskOut:
+    return TaskOut(
+        id=t.id, case_id=t.case_id, case_no=case_no, kind=t.kind, role=t.role, title=t.title,
+        due_at=t.due_at, overdue=bool(t.due_at and t.due_at < now), created_at=t.created_at,
+    )
+
+
+def _summary_fields(case: RefundCase, unit: Unit, building: Building, customer: Customer) -> dict:
+    return dict(
+        id=case.id, case_no=case.case_no, stage=case.stage, unit=f"{building.name}-{unit.code}",
+        customer_name=mask_name(customer.name), customer_mobile=customer.mobile_masked,
+        registered_at=case.registered_at, escalation_level=case.escalation_level, needs_gm=case.needs_gm,
+        chosen_option=case.chosen_option, refund_amount=case.refund_amount,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail, summary="Register a refund request")
+def create_case(
+    payload: RefundCaseCreate,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    user: Annotated[User, Depends(require_roles(*REGISTRARS))],
+) -> CaseDetail:
+    """The case row, the unit to 退房中 and the intake task in one transaction; the workflow starts
+    before the commit, so a failed start leaves nothing written."""
+    if payload.subscription_id is not None:
+        sub_id = payload.subscription_id
+    else:
+        sub_id = session.scalar(
+            select(Subscription.id).where(Subscription.unit_id == payload.unit_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        )
+        if sub_id is None:
+            if session.get(Unit, payload.unit_id) is None:
+                raise NotFound(f"unit {payload.unit_id} does not exist")
+            raise Conflict(f"unit {payload.unit_id} has no active subscription: there is nothing to refund")
+    policy = published_policy(session)
+    now = datetime.now(timezone.utc)
+    speedup = settings.estateflow_drill_speedup
+    try:
+        case = open_refund_case(
+            session, subscription_id=sub_id, registered_by=user, registered_at=now, policy=policy,
+            intake_due=case_deadlines(policy, now, speedup).intake,
+        )
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("this subscription already has an open refund case") from None
+    sub = session.get(Subscription, sub_id)
+    inp = workflow_input(case=case, sub=sub, registered_by=user, policy=policy, speedup=speedup)
+
+    async def start():
+        return await client.start_workflow(
+            RefundCaseWorkflow.run, inp, id=case.workflow_id, task_queue=settings.temporal_task_queue
+        )
+
+    handle = run_async(start)
+    case.run_id = handle.first_execution_run_id or handle.result_run_id
+    try:
+        session.commit()
+    except Exception:
+        run_async(_terminate, client, case.workflow_id)
+        raise
+    return read_case(case.id, session, settings, user)
+
+
+async def _terminate(client: Client, workflow_id: str) -> None:
+    await client.get_workflow_handle(workflow_id).terminate("registration was not committed")
+
+
+
+@router.get("", response_model=list[CaseSummary], summary="List refund cases")
+def list_cases(
+    session: SessionDep,
+    user: Annotated[User, Depends(require_roles(*STAFF))],
+    stage: str | None = None,
+    open_only: bool = False,
+    escalated: bool | None = None,
+    unit_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseSummary]:
+    q = (
+        select(RefundCase, Unit, Building, Customer)
+        .join(Unit, Unit.id == RefundCase.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Customer, Customer.id == RefundCase.customer_id)
+        .order_by(RefundCase.registered_at.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if stage:
+        q = q.where(RefundCase.stage == stage)
+    if open_only:
+        q = q.where(RefundCase.stage != "closed")
+    if escalated is not None:
+        q = q.where((RefundCase.escalation_level > 0) if escalated else (RefundCase.escalation_level == 0))
+    if unit_id is not None:
+        q = q.where(RefundCase.unit_id == unit_id)
+    return [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
+
+
+def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
+    case = get_case(session, case_id=case_id)
+    unit = session.get(Unit, case.unit_id)
+    building = session.get(Building, unit.building_id)
+    customer = session.get(Customer, case.customer_id)
+    now = datetime.now(timezone.utc)
+    tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)).all()
+    return CaseDetail(
+        **_summary_fields(case, unit, building, customer),
+        project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines or _initial_deadlines(case, session, settings),
+        escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
+        loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
+        temporal_ui_url=ui_link(settings, case), open_tasks=[task_out(t, case.case_no, now) for t in tasks],
+    )
+
+
+def _initial_deadlines(case: RefundCase, session, settings) -> dict:
+    d = case_deadlines(published_policy_for(case, session), case.registered_at, settings.estateflow_drill_speedup)
+    return {"intake": d.intake.isoformat(), "assessment": d.assessment.isoformat(), "solution": d.solution.isoformat()}
+
+
+def published_policy_for(case: RefundCase, session):
+    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == case.policy_version))
+    return policy_from_body(row.version, row.body) if row else published_policy(session)
+
+
+@router.get("/{case_id}", response_model=CaseDetail, summary="A case: stage, deadlines, escalation, options, outcome")
+def get_one(
+    case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, user: Annotated[User, Depends(require_roles(*STAFF))]
+) -> CaseDetail:
+    return read_case(case_id, session, settings, user)
+
+
+_HISTORY_KINDS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "workflow_started",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update_accepted",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: "update_completed",
+    EventType.EVENT_TYPE_TIMER_FIRED: "timer_fired",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_completed",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_failed",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "workflow_completed",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "workflow_terminated",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "workflow_failed",
+}
+
+
+@router.get("/{case_id}/timeline", response_model=Timeline, summary="Who did what when")
+def timeline(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    user: Annotated[User, Depends(require_roles(*STAFF))],
+) -> Timeline:
+    case = get_case(session, case_id=case_id)
+    entries = [
+        TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, detail=e.detail)
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id))
+    ]
+
+    async def history():
+        return await client.get_workflow_handle(case.workflow_id).fetch_history()
+
+    hist = run_async(history)
+    for ev in hist.events:
+        kind = _HISTORY_KINDS.get(ev.event_type)
+        if kind is None:
+            continue
+        detail: dict = {"event_id": ev.event_id}
+        if ev.HasField("workflow_execution_update_accepted_event_attributes"):
+            detail["update"] = ev.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        if ev.HasField("timer_fired_event_attributes"):
+            detail["timer_id"] = ev.timer_fired_event_attributes.timer_id
+        entries.append(TimelineEntry(at=ev.event_time.ToDatetime(tzinfo=timezone.utc), source="workflow", kind=kind, actor="temporal", detail=detail))
+    entries.sort(key=lambda e: e.at)
+    return Timeline(case_id=case.id, workflow_id=case.workflow_id, temporal_ui_url=ui_link(settings, case), entries=entries)
+
+
+@router.post("/{case_id}/loss-revision", response_model=StepOut, summary="Finance revises the economic loss")
+def revise_loss(
+    case_id: uuid.UUID,
+    body: LossRevisionIn,
+    session: SessionDep,
+    client: ClientDep,
+    user: Annotated[User, Depends(require_roles("finance"))],
+) -> StepOut:
+    case = get_case(session, case_id=case_id)
+    revision = LossRevision(
+        actor=Actor(user_id=user.id, username=user.username, role=user.role),
+        loss=LossAssessment(body.commission_accrued, body.advertising_allocation, body.opportunity_cost),
+        proposed_share=body.proposed_share,
+        note=body.note,
+    )
+    result = run_update(
+        client, workflow_id=case.workflow_id, update=RefundCaseWorkflow.revise_loss, payload=revision,
+        update_id=f"loss-revision-{uuid.uuid4().hex}",
+    )
+    return StepOut(case_id=result.case_id, stage=result.stage, message=result.message)
+

@@ -1,0 +1,151 @@
+"""Request and response schemas. Money is Decimal (serialised as a string), never a float."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.identity import IdType
+from domain.refund import Fault, OptionKind
+
+MoneyIn = Decimal
+Reason = Literal["family_disagreement", "funds_shortfall", "competitor_comparison", "other"]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+    username: str
+
+
+class RefundCaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int | None = None
+    subscription_id: int | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "RefundCaseCreate":
+        if (self.unit_id is None) == (self.subscription_id is None):
+            raise ValueError("give exactly one of unit_id or subscription_id")
+        return self
+
+
+class OptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: OptionKind
+    description: str = Field(default="", max_length=500)
+    compensation: MoneyIn | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    fee_waiver: bool = False
+
+
+class TaskCompletion(BaseModel):
+    """The fields of every human step; which are required depends on the task's kind."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=2000)
+    # intake (退房原因初步登记表)
+    reasons: list[Reason] | None = None
+    reason_text: str = Field(default="", max_length=2000)
+    willing_to_consider: Literal["yes", "no", "negotiate"] | None = None
+    id_type: IdType = IdType.RESIDENT_ID
+    id_number: str | None = Field(default=None, max_length=32)
+    mobile: str | None = Field(default=None, max_length=20)
+    recording_ref: str = Field(default="", max_length=256)
+    # finance
+    commission_accrued: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    advertising_allocation: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    opportunity_cost: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    proposed_share: Decimal | None = Field(default=None, ge=0, le=1, max_digits=5, decimal_places=4)
+    contract_confirmed: bool | None = None
+    # legal
+    fault: Fault | None = None
+    # marketing
+    opinion_risk: Literal["low", "medium", "high"] | None = None
+    media_involved: bool = False
+    group_complaint: bool = False
+    # city GM
+    approve: bool | None = None
+    # solution and choice
+    options: list[OptionIn] | None = None
+    option: OptionKind | None = None
+    new_customer_id: int | None = None
+    # archive
+    summary: str | None = Field(default=None, max_length=4000)
+    lessons: str = Field(default="", max_length=4000)
+
+
+class LossRevisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    commission_accrued: MoneyIn = Field(ge=0, max_digits=12, decimal_places=2)
+    advertising_allocation: MoneyIn = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
+    opportunity_cost: MoneyIn = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
+    proposed_share: Decimal | None = Field(default=None, ge=0, le=1, max_digits=5, decimal_places=4)
+    note: str = Field(default="", max_length=2000)
+
+
+class StepOut(BaseModel):
+    case_id: str
+    stage: str
+    message: str
+
+
+class TaskOut(BaseModel):
+    id: int
+    case_id: uuid.UUID
+    case_no: str
+    kind: str
+    role: str
+    title: str
+    due_at: datetime | None
+    overdue: bool
+    created_at: datetime
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    case_no: str
+    stage: str
+    unit: str
+    customer_name: str
+    customer_mobile: str
+    registered_at: datetime
+    escalation_level: int
+    needs_gm: bool
+    chosen_option: str | None
+    refund_amount: Decimal | None
+
+
+class CaseDetail(CaseSummary):
+    project_id: int
+    policy_version: str
+    deadlines: dict
+    escalation_reasons: list
+    assessments: dict
+    options: list
+    outcome: dict
+    loss_total: Decimal | None
+    closed_at: datetime | None
+    retain_until: datetime | None
+    workflow_id: str
+    temporal_ui_url: str
+    open_tasks: list[TaskOut]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    source: Literal["case", "workflow"]
+    kind: str
+    actor: str
+    detail: dict
+
+
+class Timeline(BaseModel):
+    case_id: uuid.UUID
+    workflow_id: str
+    temporal_ui_url: str
+    entries: list[TimelineEntry]

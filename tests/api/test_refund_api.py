@@ -1,0 +1,169 @@
+"""The refund API end to end: every human step through HTTP, roles, bad input, masking."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import IntakeForm, RefundCase, RefundInstruction, Task, Unit
+from tests.api.conftest import Api
+
+
+@pytest.fixture
+def world(factory, http):
+    factory.policy()  # the newest published policy is the one in force
+    sc = factory.scenario(deposit=Decimal("50000"))
+    return sc, Api(http, sc.users)
+
+
+async def register(api: Api, sc, role: str = "frontdesk") -> dict:
+    r = await api.post(role, "/api/refund-cases", json={"unit_id": sc.unit_id})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def intake_body(sc) -> dict:
+    return {"reasons": ["funds_shortfall"], "willing_to_consider": "negotiate", "id_number": sc.id_number, "mobile": "+86 " + sc.mobile}
+
+
+async def assess_all(api: Api, cid: str, loss: str = "12000.00") -> None:
+    r = await api.complete("finance", cid, "assessment", {"commission_accrued": loss, "contract_confirmed": True})
+    assert r.status_code == 200, r.text
+    r = await api.complete("legal", cid, "assessment", {"fault": "buyer"})
+    assert r.status_code == 200, r.text
+    r = await api.complete("marketing", cid, "assessment", {"opinion_risk": "medium"})
+    assert r.status_code == 200, r.text
+
+
+async def test_health_reports_database_and_temporal(http):
+    r = await http.get("/api/health")
+    assert r.json() == {"status": "ok", "database": True, "temporal": True}
+
+
+async def test_path_b_through_the_api_issues_one_refund_instruction_and_frees_the_unit(world, session_factory):
+    sc, api = world
+    case = await register(api, sc)
+    cid = case["id"]
+    assert case["stage"] == "intake" and set(case["deadlines"]) == {"intake", "assessment", "solution"}
+    with session_factory() as s:
+        assert s.get(Unit, sc.unit_id).state == "refunding"
+    r = await api.complete("frontdesk", cid, "intake", intake_body(sc))
+    assert r.status_code == 200, r.text
+    await assess_all(api, cid)
+    r = await api.complete("manager", cid, "solution", {"options": [{"kind": "A", "compensation": "6000.00"}, {"kind": "B"}]})
+    assert r.status_code == 200, r.text
+    detail = (await api.get("manager", f"/api/refund-cases/{cid}")).json()
+    assert [o["kind"] for o in detail["options"]] == ["A", "B"]
+    assert detail["options"][1]["refund_amount"] == "30000.00"
+    r = await api.complete("manager", cid, "choice", {"option": "B"})
+    assert r.status_code == 200, r.text
+    finance_tasks = [t for t in (await api.get("finance", "/api/tasks")).json() if t["case_id"] == cid]
+    assert [t["kind"] for t in finance_tasks] == ["refund_payment"]
+    r = await api.complete("manager", cid, "archive", {"summary": "资金未到位, 按阶梯退款", "lessons": "认购前核实资金"})
+    assert r.status_code == 200, r.text
+    detail = (await api.get("ops", f"/api/refund-cases/{cid}")).json()
+    assert detail["stage"] == "closed" and detail["refund_amount"] == "30000.00"
+    with session_factory() as s:
+        assert s.get(Unit, sc.unit_id).state == "available"
+        n = s.scalar(select(func.count()).select_from(RefundInstruction).where(RefundInstruction.case_id == uuid.UUID(cid)))
+        assert n == 1
+    tl = (await api.get("ops", f"/api/refund-cases/{cid}/timeline")).json()
+    kinds = [(e["source"], e["kind"]) for e in tl["entries"]]
+    assert ("case", "intake") in kinds and ("case", "archive") in kinds and ("workflow", "workflow_completed") in kinds
+    assert tl["temporal_ui_url"].endswith("/history") and cid in tl["temporal_ui_url"]
+
+
+async def test_bad_registration_input_gets_a_readable_422_and_nothing_is_written(world, session_factory):
+    sc, api = world
+    r = await api.post("frontdesk", "/api/refund-cases", json={})
+    assert r.status_code == 422 and "exactly one of unit_id or subscription_id" in r.json()["detail"]
+    r = await api.post("frontdesk", "/api/refund-cases", json={"unit_id": "twelve"})
+    assert r.status_code == 422 and "unit_id" in r.json()["detail"]
+    r = await api.post("frontdesk", "/api/refund-cases", json={"unit_id": 987654321})
+    assert r.status_code == 404
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(RefundCase).where(RefundCase.unit_id == sc.unit_id)) == 0
+        assert s.get(Unit, sc.unit_id).state == "subscribed"
+
+
+async def test_a_second_registration_for_the_same_unit_is_a_409(world):
+    sc, api = world
+    await register(api, sc)
+    r = await api.post("sales", "/api/refund-cases", json={"unit_id": sc.unit_id})
+    assert r.status_code == 409 and "refund case in progress" in r.json()["detail"]
+
+
+async def test_roles_are_enforced_on_every_route(world, http):
+    sc, api = world
+    assert (await http.get("/api/tasks")).status_code == 401
+    r = await api.post("finance", "/api/refund-cases", json={"unit_id": sc.unit_id})
+    assert r.status_code == 403 and "finance" in r.json()["detail"]
+    case = await register(api, sc)
+    intake = await api.task("frontdesk", case["id"], "intake")
+    r = await api.post("legal", f"/api/tasks/{intake['id']}/complete", json=intake_body(sc))
+    assert r.status_code == 403
+    r = await api.post("marketing", f"/api/refund-cases/{case['id']}/loss-revision", json={"commission_accrued": "1.00"})
+    assert r.status_code == 403
+
+
+async def test_intake_with_the_wrong_id_number_is_refused_and_the_task_stays_open(world, session_factory):
+    sc, api = world
+    case = await register(api, sc)
+    body = intake_body(sc) | {"id_number": "11010519491231002X"}
+    r = await api.complete("frontdesk", case["id"], "intake", body)
+    assert r.status_code == 422 and "does not match the buyer" in r.json()["detail"]
+    r = await api.complete("frontdesk", case["id"], "intake", intake_body(sc) | {"id_number": "110105194912310021"})
+    assert r.status_code == 422 and "check digit" in r.json()["detail"]
+    r = await api.complete("frontdesk", case["id"], "intake", intake_body(sc) | {"reasons": ["bored"]})
+    assert r.status_code == 422
+    with session_factory() as s:
+        assert s.get(IntakeForm, uuid.UUID(case["id"])) is None
+        open_intake = s.scalar(select(Task.status).where(Task.case_id == uuid.UUID(case["id"]), Task.task_key == "intake"))
+        assert open_intake == "open"
+
+
+async def test_money_must_be_a_decimal_with_at_most_two_places(world):
+    sc, api = world
+    case = await register(api, sc)
+    assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
+    r = await api.complete("finance", case["id"], "assessment", {"commission_accrued": "12.345"})
+    assert r.status_code == 422 and "commission_accrued" in r.json()["detail"]
+    r = await api.complete("finance", case["id"], "assessment", {"commission_accrued": "-5"})
+    assert r.status_code == 422
+
+
+async def test_an_offer_with_one_option_is_refused_over_http(world):
+    sc, api = world
+    case = await register(api, sc)
+    assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
+    await assess_all(api, case["id"])
+    r = await api.complete("manager", case["id"], "solution", {"options": [{"kind": "B"}]})
+    assert r.status_code == 422 and "at least 2 options" in r.json()["detail"]
+    detail = (await api.get("manager", f"/api/refund-cases/{case['id']}")).json()
+    assert detail["stage"] == "solution" and detail["options"] == []
+
+
+async def test_escalated_case_waits_for_the_city_gm_and_the_registrant_gm_may_not_approve(world):
+    sc, api = world
+    case = await register(api, sc, role="citygm")
+    assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
+    await assess_all(api, case["id"], loss="75000.00")
+    detail = (await api.get("manager", f"/api/refund-cases/{case['id']}")).json()
+    assert detail["stage"] == "gm_approval" and detail["needs_gm"]
+    r = await api.complete("citygm", case["id"], "gm_approval", {"approve": True})
+    assert r.status_code == 403 and "four eyes" in r.json()["detail"]
+
+
+async def test_personal_data_is_masked_in_responses_and_absent_from_workflow_history(world, dev_env):
+    sc, api = world
+    case = await register(api, sc)
+    assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
+    r = await api.get("manager", f"/api/refund-cases/{case['id']}")
+    assert sc.mobile not in r.text and sc.id_number not in r.text
+    assert r.json()["customer_mobile"] == sc.mobile[:3] + "****" + sc.mobile[-4:]
+    history = await dev_env.client.get_workflow_handle(case["workflow_id"]).fetch_history()
+    raw = history.to_json()
+    assert sc.id_number not in raw and sc.mobile not in raw
