@@ -1,0 +1,363 @@
+"""`make bench`: throughput and latency of complete refund cases, through the API and straight through Temporal.
+
+Starts a throwaway stack (embedded PostgreSQL, Temporal dev server, worker, API on ports of its own), creates
+2·N deposit-stage scenarios, then drives N cases through the HTTP API (registration plus every human step:
+intake, three assessments, offer A+B, choice B, archive) and N cases through the Temporal client with the
+same steps (tests/drive.py). Prints cases/s for both, their ratio, history events per case and the latency of
+a human action (POST /api/tasks/{id}/complete) through the API. A benchmark, not a test: it exits 0 whether
+or not the targets are met, and non-zero only when something failed.
+
+Environment: BENCH_CASES (N, default 60), BENCH_CONCURRENCY (cases in flight, default 8), BENCH_WARMUP
+(uncounted cases per side first, default 4), BENCH_TEMPORAL_PORT / BENCH_API_PORT (default 17233 / 18000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Awaitable, Callable
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from config.settings import PROJECT_ROOT, Settings
+from db.models import User
+from db.refund_cases import published_policy
+from db.session import make_engine, make_session_factory
+from domain.refund import OptionKind, RefundPolicy
+from scripts.seed import DEMO_PASSWORD
+from scripts.stack import Stack
+from tests.drive import open_case
+from tests.factories import ROLES, Factory, Scenario
+from workflows.refund_case import RefundCaseWorkflow
+
+# Targets from the issue, for this 2-core machine.
+TARGET_API_CPS = 5.0
+TARGET_RATIO = 0.85
+TARGET_P99_MS = 100.0
+
+# The same case both ways: path B in the deposit stage (as scripts/record_histories.py path_b_deposit).
+LOSS = Decimal("20000")
+COMPENSATION = Decimal("8000")
+STEPS_PER_CASE = 7  # intake, finance, legal, marketing, offer, choice, archive
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass
+class Side:
+    name: str
+    durations: list[float] = field(default_factory=list)  # per complete case, seconds
+    workflow_ids: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def cps(self) -> float:
+        return len(self.durations) / self.elapsed if self.elapsed else 0.0
+
+
+@dataclass
+class ApiTimings:
+    actions: list[float] = field(default_factory=list)  # POST /api/tasks/{id}/complete, seconds
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    registrations: list[float] = field(default_factory=list)
+    reads: list[float] = field(default_factory=list)  # GET /api/refund-cases/{id} to find the next task ids
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile, in milliseconds."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
+    return s[k] * 1000
+
+
+# ------------------------------------------------------------------ data
+
+
+def load_users(sf: sessionmaker[Session]) -> dict[str, User]:
+    """The seeded demo users (username = role); they act in both sides' cases."""
+    with sf() as s:
+        users = {u.username: u for u in s.scalars(select(User).where(User.username.in_(ROLES)))}
+    missing = set(ROLES) - set(users)
+    if missing:
+        raise RuntimeError(f"demo users missing from the bench database: {sorted(missing)}")
+    return users
+
+
+def make_scenarios(f: Factory, users: dict[str, User], n: int) -> list[Scenario]:
+    return [f.scenario(deposit=Decimal("50000"), users=users) for _ in range(n)]
+
+
+# ------------------------------------------------------------------ API side
+
+
+class ApiDriver:
+    def __init__(self, http: httpx.AsyncClient, timings: ApiTimings) -> None:
+        self.http = http
+        self.t = timings
+        self.headers: dict[str, dict[str, str]] = {}
+
+    async def sign_in(self) -> None:
+        for role in ROLES:
+            r = await self.http.post("/api/auth/token", data={"username": role, "password": DEMO_PASSWORD})
+            r.raise_for_status()
+            self.headers[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    @staticmethod
+    def _ok(r: httpx.Response, expected: int, what: str) -> dict:
+        if r.status_code != expected:
+            raise RuntimeError(f"{what}: HTTP {r.status_code} {r.text[:500]}")
+        return r.json()
+
+    async def register(self, sc: Scenario) -> dict:
+        t0 = time.perf_counter()
+        r = await self.http.post("/api/refund-cases", json={"unit_id": sc.unit_id}, headers=self.headers["frontdesk"])
+        self.t.registrations.append(time.perf_counter() - t0)
+        return self._ok(r, 201, "register")
+
+    async def open_tasks(self, case_id: str) -> list[dict]:
+        t0 = time.perf_counter()
+        r = await self.http.get(f"/api/refund-cases/{case_id}", headers=self.headers["manager"])
+        self.t.reads.append(time.perf_counter() - t0)
+        return self._ok(r, 200, "read case")["open_tasks"]
+
+    async def complete(self, tasks: list[dict], role: str, kind: str, body: dict) -> None:
+        found = [t for t in tasks if t["role"] == role and t["kind"] == kind]
+        if not found:
+            raise RuntimeError(f"no open {kind} task for {role} in {tasks}")
+        t0 = time.perf_counter()
+        r = await self.http.post(f"/api/tasks/{found[0]['id']}/complete", json=body, headers=self.headers[role])
+        dt = time.perf_counter() - t0
+        self._ok(r, 200, f"{role} {kind}")
+        self.t.actions.append(dt)
+        self.t.by_kind.setdefault(kind if kind != "assessment" else f"assessment:{role}", []).append(dt)
+
+    async def case(self, sc: Scenario) -> str:
+        detail = await self.register(sc)
+        cid = detail["id"]
+        await self.complete(detail["open_tasks"], "frontdesk", "intake", {
+            "reasons": ["family_disagreement"], "willing_to_consider": "negotiate",
+            "id_number": sc.id_number, "mobile": sc.mobile,
+        })
+        tasks = await self.open_tasks(cid)  # the three assessment tasks
+        await self.complete(tasks, "finance", "assessment", {"commission_accrued": str(LOSS), "contract_confirmed": True})
+        await self.complete(tasks, "legal", "assessment", {"fault": "buyer"})
+        await self.complete(tasks, "marketing", "assessment", {"opinion_risk": "low"})
+        tasks = await self.open_tasks(cid)
+        await self.complete(tasks, "manager", "solution", {"options": [{"kind": "A", "compensation": str(COMPENSATION)}, {"kind": "B"}]})
+        tasks = await self.open_tasks(cid)
+        await self.complete(tasks, "manager", "choice", {"option": "B"})
+        tasks = await self.open_tasks(cid)
+        await self.complete(tasks, "manager", "archive", {"summary": "客户家庭意见分歧, 已按政策处理", "lessons": "认购时签共居人知情确认书"})
+        return detail["workflow_id"]
+
+
+# ------------------------------------------------------------------ direct side
+
+
+async def direct_case(client: Client, sf: sessionmaker[Session], sc: Scenario, *, policy: RefundPolicy, task_queue: str) -> str:
+    case = await open_case(client, sf, sc, policy=policy, task_queue=task_queue, registered_at=datetime.now(timezone.utc))
+    await case.intake()
+    await case.assess(loss=LOSS)
+    await case.offer(OptionKind.A, OptionKind.B, compensation=COMPENSATION)
+    await case.choose(OptionKind.B)
+    await case.archive()
+    return case.handle.id
+
+
+# ------------------------------------------------------------------ running
+
+
+async def run_side(name: str, scenarios: list[Scenario], concurrency: int, one: Callable[[Scenario], Awaitable[str]]) -> Side:
+    """C workers pull scenarios off a queue; elapsed runs from the first start to the last archive."""
+    side = Side(name)
+    queue: asyncio.Queue[Scenario] = asyncio.Queue()
+    for sc in scenarios:
+        queue.put_nowait(sc)
+
+    async def worker() -> None:
+        while True:
+            try:
+                sc = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t0 = time.perf_counter()
+            wid = await one(sc)
+            side.durations.append(time.perf_counter() - t0)
+            side.workflow_ids.append(wid)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(scenarios)))))
+    side.elapsed = time.perf_counter() - t0
+    return side
+
+
+async def verify(client: Client, side: Side) -> None:
+    """Every case's workflow finished with path B: the figures count only complete cases."""
+
+    async def one(wid: str) -> None:
+        handle = client.get_workflow_handle_for(RefundCaseWorkflow.run, wid)
+        result = await asyncio.wait_for(handle.result(), timeout=60)
+        if result.path != "B":
+            raise RuntimeError(f"{side.name} case {wid} ended on path {result.path!r}, not B")
+
+    await asyncio.gather(*(one(w) for w in side.workflow_ids))
+
+
+async def history_events(client: Client, workflow_ids: list[str]) -> list[int]:
+    counts = []
+    for wid in workflow_ids:
+        hist = await client.get_workflow_handle(wid).fetch_history()
+        counts.append(len(hist.events))
+    return counts
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(n: int, c: int, warmup: int, api: Side, direct: Side, t: ApiTimings, events: list[int]) -> bool:
+    ratio = api.cps / direct.cps if direct.cps else float("nan")
+    p99 = pct(t.actions, 99)
+    rows = [
+        ("cases per side (complete, path B)", f"{n}"),
+        ("concurrency (cases in flight)", f"{c}"),
+        ("warm-up cases per side (not counted)", f"{warmup}"),
+        ("human steps per case", f"{STEPS_PER_CASE} + registration"),
+        ("API     cases/s", f"{api.cps:8.2f}   ({api.elapsed:.1f} s)"),
+        ("direct  cases/s", f"{direct.cps:8.2f}   ({direct.elapsed:.1f} s)"),
+        ("ratio API / direct", f"{ratio:8.2f}"),
+        ("API     case duration p50 / p99 (ms)", f"{pct(api.durations, 50):8.0f} / {pct(api.durations, 99):.0f}"),
+        ("direct  case duration p50 / p99 (ms)", f"{pct(direct.durations, 50):8.0f} / {pct(direct.durations, 99):.0f}"),
+        ("history events per case (mean)", f"{statistics.mean(events):8.1f}   (of {len(events)} workflows, min {min(events)}, max {max(events)})"),
+        ("human action via API p50 (ms)", f"{pct(t.actions, 50):8.1f}"),
+        ("human action via API p95 (ms)", f"{pct(t.actions, 95):8.1f}"),
+        ("human action via API p99 (ms)", f"{p99:8.1f}"),
+        ("human action via API max (ms)", f"{max(t.actions) * 1000:8.1f}   ({len(t.actions)} actions)"),
+        ("registration via API p50 / p99 (ms)", f"{pct(t.registrations, 50):8.1f} / {pct(t.registrations, 99):.1f}"),
+        ("case read (GET, finds task ids) p50 / p99 (ms)", f"{pct(t.reads, 50):8.1f} / {pct(t.reads, 99):.1f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    print("EstateFlow benchmark — refund cases, path B (deposit stage)")
+    print("-" * (width + 40))
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    print("-" * (width + 40))
+    print("human action p50 / p99 by step (ms):")
+    for kind, vals in t.by_kind.items():
+        print(f"  {kind:<22} {pct(vals, 50):7.1f} / {pct(vals, 99):7.1f}")
+    print("-" * (width + 40))
+    targets = [
+        (f"API cases/s >= {TARGET_API_CPS:g}", api.cps >= TARGET_API_CPS, f"{api.cps:.2f}"),
+        (f"API / direct >= {TARGET_RATIO:g}", ratio >= TARGET_RATIO, f"{ratio:.2f}"),
+        (f"human action p99 <= {TARGET_P99_MS:g} ms", p99 <= TARGET_P99_MS, f"{p99:.1f} ms"),
+    ]
+    print("targets:")
+    for name, ok, got in targets:
+        print(f"  {verdict(ok)}  {name:<28} got {got}")
+    print(flush=True)
+    return all(ok for _, ok, _ in targets)
+
+
+async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int) -> None:
+    engine = make_engine(stack.database_url, pool_size=max(4, c))
+    sf = make_session_factory(engine)
+    try:
+        users = load_users(sf)
+        with sf() as s:
+            policy = published_policy(s)
+        f = Factory(sf)
+        t0 = time.perf_counter()
+        api_warm, api_sc = make_scenarios(f, users, warmup), make_scenarios(f, users, n)
+        direct_warm, direct_sc = make_scenarios(f, users, warmup), make_scenarios(f, users, n)
+        print(f"created {2 * (n + warmup)} scenarios in {time.perf_counter() - t0:.1f}s", flush=True)
+
+        client = await Client.connect(stack.temporal_address, data_converter=pydantic_data_converter)
+        queue = settings.temporal_task_queue
+
+        async def direct_one(sc: Scenario) -> str:
+            return await direct_case(client, sf, sc, policy=policy, task_queue=queue)
+
+        limits = httpx.Limits(max_connections=c + 4, max_keepalive_connections=c + 4)
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:
+            warm_timings = ApiTimings()
+            warm_driver = ApiDriver(http, warm_timings)
+            await warm_driver.sign_in()
+            print(f"warming up ({warmup} cases per side) ...", flush=True)
+            await run_side("api-warmup", api_warm, c, warm_driver.case)
+            await run_side("direct-warmup", direct_warm, c, direct_one)
+
+            timings = ApiTimings()
+            driver = ApiDriver(http, timings)
+            driver.headers = warm_driver.headers
+            print(f"API: {n} cases, {c} in flight ...", flush=True)
+            api = await run_side("api", api_sc, c, driver.case)
+            print(f"  {api.cps:.2f} cases/s", flush=True)
+        print(f"direct: {n} cases, {c} in flight ...", flush=True)
+        direct = await run_side("direct", direct_sc, c, direct_one)
+        print(f"  {direct.cps:.2f} cases/s", flush=True)
+
+        await verify(client, api)
+        await verify(client, direct)
+        sample = api.workflow_ids[:5] + direct.workflow_ids[:5]
+        events = await history_events(client, sample)
+        report(n, c, warmup, api, direct, timings, events)
+    finally:
+        engine.dispose()
+
+
+def main() -> int:
+    n = env_int("BENCH_CASES", 60)
+    c = env_int("BENCH_CONCURRENCY", 8)
+    warmup = env_int("BENCH_WARMUP", 4)
+    if n < 1 or c < 1 or warmup < 0:
+        print("BENCH_CASES and BENCH_CONCURRENCY must be >= 1, BENCH_WARMUP >= 0", file=sys.stderr)
+        return 2
+    data_dir = PROJECT_ROOT / ".data" / f"bench-{os.getpid()}"
+    settings = Settings(
+        database_url="",  # always a throwaway embedded PostgreSQL and dev server, never someone's data
+        temporal_address="",
+        data_dir=data_dir,
+        temporal_port=env_int("BENCH_TEMPORAL_PORT", 17233),
+        temporal_ui_port=env_int("BENCH_TEMPORAL_UI_PORT", 18233),
+        api_port=env_int("BENCH_API_PORT", 18000),
+        estateflow_drill_speedup=1,  # real-time SLAs: no timer fires during the run
+    )
+    stack = Stack(settings, ui=False)
+    try:
+        print(f"starting the bench stack in {data_dir} ...", flush=True)
+        t0 = time.perf_counter()
+        stack.start()
+        print(f"stack up in {time.perf_counter() - t0:.1f}s (API {stack.api_url}, Temporal {stack.temporal_address})", flush=True)
+        asyncio.run(bench(stack, settings, n, c, warmup))
+    except Exception as err:  # noqa: BLE001 - report and fail; the logs stay in place for a look
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        stack.stop()
+        print(f"logs kept in {stack.log_dir}", file=sys.stderr)
+        shutil.rmtree(data_dir / "pg", ignore_errors=True)
+        shutil.rmtree(data_dir / "temporal", ignore_errors=True)
+        return 1
+    finally:
+        stack.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
