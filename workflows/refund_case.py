@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         escalation_reasons,
         quote_refund,
     )
-    from domain.sla import escalation_target
+    from domain.sla import escalation_roles
     from workflows.contracts import (
         DEPARTMENTS,
         ArchiveSubmission,
@@ -152,12 +152,9 @@ class RefundCaseWorkflow:
     async def _breach(self, sla: str, due: datetime) -> None:
         self._escalation_level += 1
         self._breaches.append(sla)
-        target = escalation_target(self._escalation_level)
+        roles = escalation_roles(self._escalation_level)
         now = workflow.now()
-        msg = f"案件 {self._inp.case_no}: {sla} 超时 (due {due.isoformat()}), escalated to {target}"
-        notes = [NotificationSpec(key=f"breach:{sla}:{target}", role=target, message=msg)]
-        if target != "manager":
-            notes.append(NotificationSpec(key=f"breach:{sla}:manager", role="manager", message=msg))
+        msg = f"案件 {self._inp.case_no}: {sla} 超时 (due {due.isoformat()}), escalation level {self._escalation_level}"
         await self._write(
             StepRecord(
                 case_id=self._inp.case_id,
@@ -165,18 +162,18 @@ class RefundCaseWorkflow:
                 kind="sla_breach",
                 actor="system",
                 at=now,
-                detail={"sla": sla, "due_at": due.isoformat(), "escalated_to": target},
+                detail={"sla": sla, "due_at": due.isoformat(), "escalated_to": list(roles)},
                 open_tasks=(
                     TaskSpec(
                         key=f"escalation:{sla}",
                         kind="escalation",
-                        role=target,
+                        role="manager",
                         title=f"SLA missed: {sla} — follow up now",
                     ),
                 ),
-                notifications=tuple(notes),
+                notifications=tuple(NotificationSpec(key=f"breach:{sla}:{r}", role=r, message=msg) for r in roles),
                 patch=CasePatch(escalation_level=self._escalation_level),
-                breach=SlaBreachSpec(sla=sla, due_at=due, breached_at=now, escalated_to=target),
+                breach=SlaBreachSpec(sla=sla, due_at=due, breached_at=now, escalated_to=",".join(roles)),
             )
         )
 

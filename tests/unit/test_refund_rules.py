@@ -27,7 +27,7 @@ from domain.refund import (
     refund_route,
     retention_draw_allowed,
 )
-from domain.sla import escalation_target
+from domain.sla import escalation_roles
 
 POLICY = RefundPolicy(version="test-1")
 PAID = Decimal("300000.00")
@@ -461,18 +461,21 @@ def test_policy_body_optional_fields_take_the_defaults():
     assert all(t.note == "" for t in policy.tiers)
 
 
-# --- escalation_target (domain/sla.py) ---------------------------------------------------------------
+# --- escalation_roles (domain/sla.py) ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("level, target", [(1, "manager"), (2, "citygm"), (3, "citygm"), (10, "citygm")])
-def test_first_sla_miss_goes_to_the_manager_later_ones_to_the_city_gm(level, target):
-    assert escalation_target(level) == target
+@pytest.mark.parametrize(
+    "level, roles",
+    [(1, ("manager",)), (2, ("manager", "citygm")), (3, ("manager", "citygm")), (10, ("manager", "citygm"))],
+)
+def test_every_sla_miss_goes_to_the_manager_and_from_the_second_on_to_the_city_gm_too(level, roles):
+    assert escalation_roles(level) == roles
 
 
 @pytest.mark.parametrize("level", [0, -1])
 def test_escalation_level_below_one_is_refused(level):
     with pytest.raises(ValueError, match="starts at 1"):
-        escalation_target(level)
+        escalation_roles(level)
 
 
 def test_a_float_refund_share_is_refused_not_misread():
