@@ -22,7 +22,7 @@ from db.models import (
     UnitState,
     User,
 )
-from domain.refund import ContractStage, DepositKind, RefundPolicy, policy_from_body
+from domain.refund import CaseDeadlines, ContractStage, DepositKind, RefundPolicy, policy_from_body
 from workflows.contracts import Actor, ContractSnapshot, RefundCaseInput, TaskSpec, refund_workflow_id
 
 REFUNDABLE_UNIT_STATES = {UnitState.SUBSCRIBED, UnitState.SIGNED, UnitState.FILED}
@@ -63,7 +63,7 @@ def open_refund_case(
     registered_by: User,
     registered_at: datetime,
     policy: RefundPolicy,
-    intake_due: datetime,
+    deadlines: CaseDeadlines,
 ) -> RefundCase:
     """Register a refund request: the case row, the unit to 退房中 and the intake task, atomically.
 
@@ -100,7 +100,7 @@ def open_refund_case(
         escalation_level=0,
         needs_gm=False,
         escalation_reasons=[],
-        deadlines={},
+        deadlines={k: getattr(deadlines, k).isoformat() for k in ("intake", "assessment", "solution")},
         assessments={},
         options=[],
         outcome={},
@@ -108,7 +108,7 @@ def open_refund_case(
     session.add(case)
     unit.state_before_refund = unit.state
     set_unit_state(session, unit, UnitState.REFUNDING, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
-    t = intake_task(case, intake_due)
+    t = intake_task(case, deadlines.intake)
     session.flush()
     session.add(Task(case_id=case.id, task_key=t.key, kind=t.kind, role=t.role, title=t.title, due_at=t.due_at, created_at=registered_at))
     session.flush()

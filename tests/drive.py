@@ -101,8 +101,8 @@ async def open_case(
     with sf.begin() as s:
         user = s.get(User, sc.users[registrant].id)
         assert user is not None
-        due = case_deadlines(policy, registered_at, speedup).intake
-        case = open_refund_case(s, subscription_id=sc.subscription_id, registered_by=user, registered_at=registered_at, policy=policy, intake_due=due)
+        deadlines = case_deadlines(policy, registered_at, speedup)
+        case = open_refund_case(s, subscription_id=sc.subscription_id, registered_by=user, registered_at=registered_at, policy=policy, deadlines=deadlines)
         sub = s.get(Subscription, sc.subscription_id)
         assert sub is not None
         inp = workflow_input(case=case, sub=sub, registered_by=user, policy=policy, speedup=speedup)

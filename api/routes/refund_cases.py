@@ -16,10 +16,10 @@ from api.deps import REGISTRARS, STAFF, ClientDep, SessionDep, SettingsDep, requ
 from api.schemas import CaseDetail, CaseSummary, LossRevisionIn, RefundCaseCreate, StepOut, TaskOut, Timeline, TimelineEntry
 from api.temporal_calls import run_async, run_update
 from db.errors import Conflict, NotFound
-from db.models import Building, CaseEvent, RefundPolicyVersion, Customer, RefundCase, Subscription, SubscriptionStatus, Task, Unit, User
+from db.models import Building, CaseEvent, Customer, RefundCase, Subscription, SubscriptionStatus, Task, Unit, User
 from db.refund_cases import get_case, open_refund_case, published_policy, workflow_input
 from domain.identity import mask_name
-from domain.refund import LossAssessment, case_deadlines, policy_from_body
+from domain.refund import LossAssessment, case_deadlines
 from workflows.contracts import Actor, LossRevision
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -73,7 +73,7 @@ def create_case(
     try:
         case = open_refund_case(
             session, subscription_id=sub_id, registered_by=user, registered_at=now, policy=policy,
-            intake_due=case_deadlines(policy, now, speedup).intake,
+            deadlines=case_deadlines(policy, now, speedup),
         )
     except IntegrityError:
         session.rollback()
@@ -141,21 +141,11 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)).all()
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
-        project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines or _initial_deadlines(case, session, settings),
+        project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
         escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=[task_out(t, case.case_no, now) for t in tasks],
     )
-
-
-def _initial_deadlines(case: RefundCase, session, settings) -> dict:
-    d = case_deadlines(published_policy_for(case, session), case.registered_at, settings.estateflow_drill_speedup)
-    return {"intake": d.intake.isoformat(), "assessment": d.assessment.isoformat(), "solution": d.solution.isoformat()}
-
-
-def published_policy_for(case: RefundCase, session):
-    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == case.policy_version))
-    return policy_from_body(row.version, row.body) if row else published_policy(session)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case: stage, deadlines, escalation, options, outcome")
