@@ -88,12 +88,6 @@ class LossRevisionIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class StepOut(BaseModel):
-    case_id: str
-    stage: str
-    message: str
-
-
 class TaskOut(BaseModel):
     id: int
     case_id: uuid.UUID
@@ -104,6 +98,13 @@ class TaskOut(BaseModel):
     due_at: datetime | None
     overdue: bool
     created_at: datetime
+
+
+class StepOut(BaseModel):
+    case_id: str
+    stage: str
+    message: str
+    open_tasks: list[TaskOut] = []  # the case's open tasks after this step: what happens next
 
 
 class CaseSummary(BaseModel):

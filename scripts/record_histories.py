@@ -36,7 +36,10 @@ from tests.factories import Factory
 from workers.registry import WORKFLOWS, activities
 
 A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
-HISTORIES = PROJECT_ROOT / "tests" / "histories"
+# One folder per workflow version: v1 = apply_step as a normal activity, v2 = as a local activity
+# (patch "apply-step-local-activity"). Older folders stay, so runs started under them keep replaying.
+HISTORY_SET = "v2"
+HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 POLICY = RefundPolicy(version="histories-2026.1")
 
 Start = Callable[..., Awaitable[Case]]

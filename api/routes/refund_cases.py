@@ -38,6 +38,12 @@ def task_out(t: Task, case_no: str, now: datetime) -> TaskOut:
     )
 
 
+def case_open_tasks(session, *, case_id: uuid.UUID, case_no: str) -> list[TaskOut]:
+    now = datetime.now(timezone.utc)
+    tasks = session.scalars(select(Task).where(Task.case_id == case_id, Task.status == "open").order_by(Task.id)).all()
+    return [task_out(t, case_no, now) for t in tasks]
+
+
 def _summary_fields(case: RefundCase, unit: Unit, building: Building, customer: Customer) -> dict:
     return dict(
         id=case.id, case_no=case.case_no, stage=case.stage, unit=f"{building.name}-{unit.code}",
@@ -137,14 +143,12 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     unit = session.get(Unit, case.unit_id)
     building = session.get(Building, unit.building_id)
     customer = session.get(Customer, case.customer_id)
-    now = datetime.now(timezone.utc)
-    tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)).all()
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
         project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
         escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
-        temporal_ui_url=ui_link(settings, case), open_tasks=[task_out(t, case.case_no, now) for t in tasks],
+        temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
     )
 
 

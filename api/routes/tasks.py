@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from api.deps import STAFF, CipherDep, ClientDep, SessionDep, require_roles
-from api.routes.refund_cases import task_out
+from api.routes.refund_cases import case_open_tasks, task_out
 from api.schemas import StepOut, TaskCompletion, TaskOut
 from api.temporal_calls import run_update
 from db.customers import identity_matches
@@ -79,11 +79,18 @@ def complete_task(
         task.completed_at = datetime.now(timezone.utc)
         task.completed_by = user.id
         session.commit()
-        return StepOut(case_id=str(case.id), stage=case.stage, message=f"{task.kind} done")
+        return StepOut(
+            case_id=str(case.id), stage=case.stage, message=f"{task.kind} done",
+            open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
+        )
     update, payload = _workflow_step(task.kind, body, actor, case, session, cipher)
-    session.rollback()  # release the read snapshot: the workflow's activity writes the step
-    result = run_update(client, workflow_id=case.workflow_id, update=update, payload=payload, update_id=f"task-{task.id}")
-    return StepOut(case_id=result.case_id, stage=result.stage, message=result.message)
+    case_id, case_no, workflow_id = case.id, case.case_no, case.workflow_id
+    session.rollback()  # release the read snapshot while the workflow's activity writes the step
+    result = run_update(client, workflow_id=workflow_id, update=update, payload=payload, update_id=f"task-{task_id}")
+    return StepOut(
+        case_id=result.case_id, stage=result.stage, message=result.message,
+        open_tasks=case_open_tasks(session, case_id=case_id, case_no=case_no),
+    )
 
 
 def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case: RefundCase, session, cipher):

@@ -27,19 +27,22 @@ REQUIRED = {
     "gm_rejected_legal",
     "sla_breaches",
 }
-FILES = sorted(HISTORIES.glob("*.json"))
+FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
+SETS = sorted({p.parent.name for p in FILES})
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
 
 
-def test_every_required_history_is_recorded():
-    missing = REQUIRED - {p.stem for p in FILES}
-    assert not missing, f"missing recorded histories (run `make histories`): {sorted(missing)}"
+def test_every_workflow_version_has_every_required_history():
+    assert {"v1", "v2"} <= set(SETS)
+    for name in SETS:
+        missing = REQUIRED - {p.stem for p in FILES if p.parent.name == name}
+        assert not missing, f"{name}: missing recorded histories (run `make histories`): {sorted(missing)}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
 async def test_recorded_history_replays_against_the_current_workflow(path: Path):
     history = load(path)
     assert history.events, f"{path.name} holds no events"
@@ -59,7 +62,7 @@ class _ChangedRefundCaseWorkflow:
 
 
 async def test_replay_detects_an_incompatible_workflow_change():
-    history = load(HISTORIES / "path_b_deposit.json")
+    history = load(HISTORIES / "v1" / "path_b_deposit.json")
     replayer = Replayer(workflows=[_ChangedRefundCaseWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
