@@ -9,7 +9,8 @@ or not the targets are met, and non-zero only when something failed.
 
 Environment: BENCH_CASES (N, default 60), BENCH_CONCURRENCY (cases in flight, default 8), BENCH_WARMUP
 (uncounted cases per side first, default 4), BENCH_ROUNDS (the N cases of each side run in this many batches,
-the sides alternating A B B A ..., default 2), BENCH_TEMPORAL_PORT / BENCH_API_PORT (default 17233 / 18000).
+the sides alternating A B B A ..., default 2), BENCH_LATENCY_CASES (API cases run one at a time afterwards
+for the unloaded latency of a human action, default 10), BENCH_TEMPORAL_PORT / BENCH_API_PORT (default 17233 / 18000).
 """
 
 from __future__ import annotations
@@ -78,7 +79,6 @@ class ApiTimings:
     actions: list[float] = field(default_factory=list)  # POST /api/tasks/{id}/complete, seconds
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     registrations: list[float] = field(default_factory=list)
-    reads: list[float] = field(default_factory=list)  # GET /api/refund-cases/{id} to find the next task ids
 
 
 def pct(values: list[float], p: float) -> float:
@@ -195,12 +195,6 @@ class ApiDriver:
         r = await self.http.post("/api/refund-cases", json={"unit_id": sc.unit_id}, headers=self.headers["frontdesk"])
         self.t.registrations.append(time.perf_counter() - t0)
         return self._ok(r, 201, "register")
-
-    async def open_tasks(self, case_id: str) -> list[dict]:
-        t0 = time.perf_counter()
-        r = await self.http.get(f"/api/refund-cases/{case_id}", headers=self.headers["manager"])
-        self.t.reads.append(time.perf_counter() - t0)
-        return self._ok(r, 200, "read case")["open_tasks"]
 
     async def complete(self, tasks: list[dict], role: str, kind: str, body: dict) -> list[dict]:
         found = [t for t in tasks if t["role"] == role and t["kind"] == kind]
@@ -323,7 +317,8 @@ def verdict(ok: bool) -> str:
 
 
 def report(
-    n: int, c: int, warmup: int, rounds: int, api: Side, direct: Side, t: ApiTimings, direct_actions: list[float], events: list[int]
+    n: int, c: int, warmup: int, rounds: int, api: Side, direct: Side, t: ApiTimings, direct_actions: list[float], events: list[int],
+    idle: ApiTimings,
 ) -> bool:
     ratio = api.cps / direct.cps if direct.cps else float("nan")
     p99 = pct(t.actions, 99)
@@ -345,7 +340,10 @@ def report(
         ("human action via API max (ms)", f"{max(t.actions) * 1000:8.1f}   ({len(t.actions)} actions)"),
         ("same step sent straight to the workflow p50 / p99 (ms)", f"{pct(direct_actions, 50):8.1f} / {pct(direct_actions, 99):.1f}"),
         ("registration via API p50 / p99 (ms)", f"{pct(t.registrations, 50):8.1f} / {pct(t.registrations, 99):.1f}"),
-        ("case read (GET, finds task ids) p50 / p99 (ms)", f"{pct(t.reads, 50):8.1f} / {pct(t.reads, 99):.1f}"),
+        (
+            "human action via API, one case in flight, p50 / p99 (ms)",
+            f"{pct(idle.actions, 50):8.1f} / {pct(idle.actions, 99):.1f}   ({len(idle.actions)} actions)",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     print()
@@ -372,16 +370,17 @@ def report(
     targets = [
         (f"API cases/s >= {TARGET_API_CPS:g}", api.cps >= TARGET_API_CPS, f"{api.cps:.2f}"),
         (f"API / direct >= {TARGET_RATIO:g}", ratio >= TARGET_RATIO, f"{ratio:.2f}"),
-        (f"human action p99 <= {TARGET_P99_MS:g} ms", p99 <= TARGET_P99_MS, f"{p99:.1f} ms"),
+        (f"human action p99 <= {TARGET_P99_MS:g} ms (at {c} in flight)", p99 <= TARGET_P99_MS, f"{p99:.1f} ms"),
+        (f"human action p99 <= {TARGET_P99_MS:g} ms (1 in flight)", pct(idle.actions, 99) <= TARGET_P99_MS, f"{pct(idle.actions, 99):.1f} ms"),
     ]
     print("targets:")
     for name, ok, got in targets:
-        print(f"  {verdict(ok)}  {name:<28} got {got}")
+        print(f"  {verdict(ok)}  {name:<42} got {got}")
     print(flush=True)
     return all(ok for _, ok, _ in targets)
 
 
-async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, rounds: int) -> None:
+async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, rounds: int, latency_cases: int = 10) -> None:
     engine = make_engine(stack.database_url, pool_size=max(4, c))
     sf = make_session_factory(engine)
     try:
@@ -391,6 +390,7 @@ async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, r
         f = Factory(sf)
         t0 = time.perf_counter()
         api_warm, api_sc = make_scenarios(f, users, warmup), make_scenarios(f, users, n)
+        idle_sc = make_scenarios(f, users, latency_cases)
         direct_warm, direct_sc = make_scenarios(f, users, warmup), make_scenarios(f, users, n)
         print(f"created {2 * (n + warmup)} scenarios in {time.perf_counter() - t0:.1f}s", flush=True)
 
@@ -425,12 +425,16 @@ async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, r
                     await run_side(side, scs[lo:hi], c, one, meter)
                     dt = time.perf_counter() - t0
                     print(f"round {r + 1}/{rounds} {label:<6}: {hi - lo} cases, {c} in flight, {(hi - lo) / dt:.2f} cases/s", flush=True)
+            # A human action's latency when the office is not saturated: one case at a time.
+            idle = ApiTimings()
+            driver.t = idle
+            await run_side(Side("api-idle"), idle_sc, 1, driver.case)
 
         await verify(client, api)
         await verify(client, direct)
         sample = api.workflow_ids[:5] + direct.workflow_ids[:5]
         events = await history_events(client, sample)
-        report(n, c, warmup, rounds, api, direct, timings, direct_actions, events)
+        report(n, c, warmup, rounds, api, direct, timings, direct_actions, events, idle)
     finally:
         engine.dispose()
 
@@ -460,7 +464,7 @@ def main() -> int:
         t0 = time.perf_counter()
         stack.start()
         print(f"stack up in {time.perf_counter() - t0:.1f}s (API {stack.api_url}, Temporal {stack.temporal_address})", flush=True)
-        asyncio.run(bench(stack, settings, n, c, warmup, rounds))
+        asyncio.run(bench(stack, settings, n, c, warmup, rounds, env_int("BENCH_LATENCY_CASES", 10)))
     except Exception as err:  # noqa: BLE001 - a benchmark that failed says why and keeps the logs
         failed = True
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
