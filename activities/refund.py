@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from db.ledger import retention_remaining, set_unit_state
 from db.models import (
     CaseEvent,
     Customer,
@@ -30,11 +30,16 @@ from db.models import (
     TaskStatus,
     Unit,
     UnitState,
-    UnitStateChange,
 )
-from db.ledger import retention_remaining, set_unit_state
 from domain.refund import retention_draw_allowed
-from workflows.contracts import CasePatch, CompletionSpec, ErrorType, RetentionDraw, StepRecord, TransferSpec
+from workflows.contracts import (
+    CasePatch,
+    CompletionSpec,
+    ErrorType,
+    RetentionDraw,
+    StepRecord,
+    TransferSpec,
+)
 
 SENSITIVE_TAG = "敏感"
 

@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from db.models import Customer
 from db.pii import PiiCipher
-from domain.identity import IdType, mask_id_number, mask_mobile, normalize_id_number, normalize_mobile
+from domain.identity import (
+    IdType,
+    mask_id_number,
+    mask_mobile,
+    normalize_id_number,
+    normalize_mobile,
+)
 
 
 def new_customer(

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.ledger import set_unit_state
 from db.errors import Conflict, Invalid, NotFound
+from db.ledger import set_unit_state
 from db.models import (
     RefundCase,
     RefundPolicyVersion,
@@ -22,8 +22,20 @@ from db.models import (
     UnitState,
     User,
 )
-from domain.refund import CaseDeadlines, ContractStage, DepositKind, RefundPolicy, policy_from_body
-from workflows.contracts import Actor, ContractSnapshot, RefundCaseInput, TaskSpec, refund_workflow_id
+from domain.refund import (
+    CaseDeadlines,
+    ContractStage,
+    DepositKind,
+    RefundPolicy,
+    policy_from_body,
+)
+from workflows.contracts import (
+    Actor,
+    ContractSnapshot,
+    RefundCaseInput,
+    TaskSpec,
+    refund_workflow_id,
+)
 
 REFUNDABLE_UNIT_STATES = {UnitState.SUBSCRIBED, UnitState.SIGNED, UnitState.FILED}
 

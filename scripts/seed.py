@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.security import hash_password
 from db.customers import new_customer
 from db.demo_ids import mobile, resident_id
-from db.models import Building, Project, RefundPolicyVersion, RetentionLedgerEntry, Subscription, Unit, UnitState, User
+from db.models import (
+    Building,
+    Project,
+    RefundPolicyVersion,
+    RetentionLedgerEntry,
+    Subscription,
+    Unit,
+    UnitState,
+    User,
+)
 from db.pii import PiiCipher
 from domain.refund import RefundPolicy, money, policy_to_body
 

@@ -11,7 +11,13 @@ from temporalio.client import Client, WorkflowHandle
 
 from db.models import Subscription, User
 from db.refund_cases import open_refund_case, workflow_input
-from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy, case_deadlines
+from domain.refund import (
+    Fault,
+    LossAssessment,
+    OptionKind,
+    RefundPolicy,
+    case_deadlines,
+)
 from tests.factories import Scenario
 from workflows.contracts import (
     Actor,

@@ -14,7 +14,16 @@ from api.security import hash_password
 from config.settings import get_settings
 from db.customers import new_customer
 from db.demo_ids import mobile, resident_id
-from db.models import Building, Project, RefundPolicyVersion, RetentionLedgerEntry, Subscription, Unit, UnitState, User
+from db.models import (
+    Building,
+    Project,
+    RefundPolicyVersion,
+    RetentionLedgerEntry,
+    Subscription,
+    Unit,
+    UnitState,
+    User,
+)
 from db.pii import PiiCipher
 from domain.refund import RefundPolicy, policy_to_body
 

@@ -11,7 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.refund import ContractStage, DepositKind, Fault, LossAssessment, OptionKind, RefundPolicy
+from domain.refund import (
+    ContractStage,
+    DepositKind,
+    Fault,
+    LossAssessment,
+    OptionKind,
+    RefundPolicy,
+)
 
 REFUND_TASK_QUEUE = "estateflow-refund"
 DEPARTMENTS = ("finance", "legal", "marketing")

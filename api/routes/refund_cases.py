@@ -12,11 +12,37 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from api.deps import REGISTRARS, STAFF, ClientDep, SessionDep, SettingsDep, require_roles
-from api.schemas import CaseDetail, CaseSummary, LossRevisionIn, RefundCaseCreate, StepOut, TaskOut, Timeline, TimelineEntry
+from api.deps import (
+    REGISTRARS,
+    STAFF,
+    ClientDep,
+    SessionDep,
+    SettingsDep,
+    require_roles,
+)
+from api.schemas import (
+    CaseDetail,
+    CaseSummary,
+    LossRevisionIn,
+    RefundCaseCreate,
+    StepOut,
+    TaskOut,
+    Timeline,
+    TimelineEntry,
+)
 from api.temporal_calls import run_async, run_update
 from db.errors import Conflict, NotFound
-from db.models import Building, CaseEvent, Customer, RefundCase, Subscription, SubscriptionStatus, Task, Unit, User
+from db.models import (
+    Building,
+    CaseEvent,
+    Customer,
+    RefundCase,
+    Subscription,
+    SubscriptionStatus,
+    Task,
+    Unit,
+    User,
+)
 from db.refund_cases import get_case, open_refund_case, published_policy, workflow_input
 from domain.identity import mask_name
 from domain.refund import LossAssessment, case_deadlines
