@@ -29,6 +29,7 @@ from domain.refund import (
     RefundPolicy,
     policy_from_body,
 )
+from domain.units import TransitionError, check_transition
 from workflows.contracts import (
     Actor,
     ContractSnapshot,
@@ -36,8 +37,6 @@ from workflows.contracts import (
     TaskSpec,
     refund_workflow_id,
 )
-
-REFUNDABLE_UNIT_STATES = {UnitState.SUBSCRIBED, UnitState.SIGNED, UnitState.FILED}
 
 
 def published_policy(session: Session) -> RefundPolicy:
@@ -92,8 +91,10 @@ def open_refund_case(
     assert unit is not None
     if unit.state == UnitState.REFUNDING:
         raise Conflict(f"unit {unit.code} already has a refund case in progress")
-    if unit.state not in REFUNDABLE_UNIT_STATES:
-        raise Conflict(f"unit {unit.code} is {unit.state}; a refund case needs a subscribed or signed unit")
+    try:
+        to_state = check_transition("open_refund", current=unit.state, role=registered_by.role)
+    except TransitionError as e:
+        raise Conflict(f"unit {unit.code}: {e}") from None
     if sub.stage == ContractStage.LOAN_DISBURSED and unit.state == UnitState.SUBSCRIBED:
         raise Invalid("records disagree: the loan is disbursed but the unit is only subscribed")
     case_id = uuid.uuid4()
@@ -119,7 +120,7 @@ def open_refund_case(
     )
     session.add(case)
     unit.state_before_refund = unit.state
-    set_unit_state(session, unit, UnitState.REFUNDING, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
+    set_unit_state(session, unit, to_state, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
     t = intake_task(case, deadlines.intake)
     session.flush()
     session.add(Task(case_id=case.id, task_key=t.key, kind=t.kind, role=t.role, title=t.title, due_at=t.due_at, created_at=registered_at))

@@ -119,3 +119,21 @@ class Factory:
             s.add(sub)
             s.flush()
             return Scenario(p.id, u.id, customer_id, sub.id, users, id_number, phone)
+
+    def available_units(self, n: int, *, price: Decimal = Decimal("1500000")) -> list[int]:
+        """n units in 可售 in a fresh project."""
+        with self.sf.begin() as s:
+            p = Project(name=f"销控项目-{uuid.uuid4().hex[:8]}", city="杭州", marketing_budget=Decimal("1000000"))
+            s.add(p)
+            s.flush()
+            b = Building(project_id=p.id, name="1号楼")
+            s.add(b)
+            s.flush()
+            units = [
+                Unit(project_id=p.id, building_id=b.id, code=f"{i + 1:04d}", floor=i // 4 + 1, layout="三室两厅",
+                     gross_area=Decimal("100.00"), unit_price=price / 100, total_price=price, state=UnitState.AVAILABLE)
+                for i in range(n)
+            ]
+            s.add_all(units)
+            s.flush()
+            return [u.id for u in units]

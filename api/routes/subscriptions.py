@@ -1,0 +1,57 @@
+"""Subscriptions (认购): selling a unit, never twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from api.deps import SessionDep, require_roles
+from db.errors import Conflict
+from db.models import User
+from db.subscriptions import subscribe
+from domain.refund import DepositKind
+
+router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int
+    customer_id: int
+    deposit_kind: DepositKind
+    deposit_amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    unit_id: int
+    customer_id: int
+    consultant_id: int
+    price: Decimal
+    deposit_kind: str
+    deposit_amount: Decimal
+    stage: str
+    status: str
+    subscribed_at: datetime
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, summary="Subscribe a unit (认购)")
+def create_subscription(
+    body: SubscriptionCreate, session: SessionDep, user: Annotated[User, Depends(require_roles("sales", "manager"))]
+) -> SubscriptionOut:
+    sub = subscribe(
+        session, unit_id=body.unit_id, customer_id=body.customer_id, consultant=user,
+        deposit_kind=body.deposit_kind, deposit_amount=body.deposit_amount,
+    )
+    try:
+        session.commit()
+    except (IntegrityError, OperationalError):
+        session.rollback()
+        raise Conflict(f"unit {body.unit_id} was sold to someone else a moment ago") from None
+    session.refresh(sub)
+    return SubscriptionOut.model_validate(sub, from_attributes=True)

@@ -1,0 +1,93 @@
+"""The unit state machine of inventory control (销控, DOMAIN §2). Pure: no I/O, time is an argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+NOT_RELEASED = "not_released"  # 未推
+AVAILABLE = "available"  # 可售
+LOCKED = "locked"  # 锁定
+SUBSCRIBED = "subscribed"  # 已认购
+SIGNED = "signed"  # 已签约
+FILED = "filed"  # 已备案
+DELIVERED = "delivered"  # 已交付
+HELD = "held"  # 保留
+REFUNDING = "refunding"  # 退房中
+NOT_FOR_SALE = "not_for_sale"  # 不可售
+
+SYSTEM = "system"  # the refund workflow and lock expiry
+
+
+class TransitionError(ValueError):
+    """A move the state machine does not allow; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    from_states: frozenset[str]
+    to_state: str
+    roles: frozenset[str]
+    needs_reason: bool = False
+
+
+def _t(trigger: str, frm: set[str], to: str, roles: set[str], needs_reason: bool = False) -> Transition:
+    return Transition(trigger, frozenset(frm), to, frozenset(roles), needs_reason)
+
+
+# The site manager acts as inventory controller (销控).
+TRANSITIONS: dict[str, Transition] = {
+    t.trigger: t
+    for t in (
+        _t("release", {NOT_RELEASED}, AVAILABLE, {"manager"}),
+        _t("lock", {AVAILABLE}, LOCKED, {"sales", "manager"}),
+        _t("unlock", {LOCKED}, AVAILABLE, {"sales", "manager", SYSTEM}),
+        _t("subscribe", {AVAILABLE, LOCKED}, SUBSCRIBED, {"sales", "manager"}),
+        _t("sign", {SUBSCRIBED}, SIGNED, {"sales", "manager"}),
+        _t("file", {SIGNED}, FILED, {"manager"}),
+        _t("deliver", {FILED}, DELIVERED, {"manager"}),
+        _t("hold", {AVAILABLE, NOT_RELEASED}, HELD, {"manager"}, needs_reason=True),
+        _t("unhold", {HELD}, AVAILABLE, {"manager"}, needs_reason=True),
+        _t("withdraw", {AVAILABLE, NOT_RELEASED, HELD}, NOT_FOR_SALE, {"manager"}, needs_reason=True),
+        _t("restore", {NOT_FOR_SALE}, AVAILABLE, {"manager"}, needs_reason=True),
+        _t("open_refund", {SUBSCRIBED, SIGNED, FILED}, REFUNDING, {SYSTEM, "frontdesk", "sales", "manager", "citygm"}),
+    )
+}
+
+
+def check_transition(trigger: str, *, current: str, role: str, reason: str = "") -> str:
+    """The state after `trigger`, or TransitionError saying why not."""
+    t = TRANSITIONS.get(trigger)
+    if t is None:
+        raise TransitionError(f"unknown unit action {trigger!r}")
+    if role not in t.roles:
+        raise TransitionError(f"role {role} may not {trigger} a unit")
+    if current not in t.from_states:
+        raise TransitionError(f"a unit that is {current} does not allow {trigger} (allowed from: {', '.join(sorted(t.from_states))})")
+    if t.needs_reason and not reason.strip():
+        raise TransitionError(f"{trigger} needs a reason (it is audited)")
+    return t.to_state
+
+
+def lock_expired(locked_at: datetime, *, now: datetime, ttl: timedelta) -> bool:
+    """A lock is short-lived: past its TTL the unit is back to 可售."""
+    return now >= locked_at + ttl
+
+
+DINGJIN_CAP = Decimal("0.20")  # Civil Code art. 586: 定金 may not exceed 20% of the price
+
+
+def check_deposit(*, kind: str, deposit: Decimal, price: Decimal) -> None:
+    if isinstance(deposit, float) or isinstance(price, float):
+        raise TypeError("money is never a float")
+    if deposit <= 0:
+        raise TransitionError("the deposit must be above zero")
+    if deposit > price:
+        raise TransitionError("the deposit cannot exceed the price")
+    if kind == "定金" and deposit > price * DINGJIN_CAP:
+        raise TransitionError(
+            f"a 定金 of {deposit} exceeds 20% of the price ({(price * DINGJIN_CAP).quantize(Decimal('0.01'))}); "
+            "the excess would not be earnest money (Civil Code art. 586)"
+        )

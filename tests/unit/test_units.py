@@ -1,0 +1,87 @@
+"""The unit state machine (DOMAIN §2), table-driven."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from domain.units import (
+    TRANSITIONS,
+    TransitionError,
+    check_deposit,
+    check_transition,
+    lock_expired,
+)
+
+ALL_STATES = {"not_released", "available", "locked", "subscribed", "signed", "filed", "delivered", "held", "refunding", "not_for_sale"}
+
+
+@pytest.mark.parametrize(
+    "trigger, current, role, reason, expected",
+    [
+        ("release", "not_released", "manager", "", "available"),
+        ("lock", "available", "sales", "", "locked"),
+        ("unlock", "locked", "system", "", "available"),
+        ("subscribe", "available", "sales", "", "subscribed"),
+        ("subscribe", "locked", "manager", "", "subscribed"),
+        ("sign", "subscribed", "sales", "", "signed"),
+        ("file", "signed", "manager", "", "filed"),
+        ("deliver", "filed", "manager", "", "delivered"),
+        ("hold", "available", "manager", "领导保留", "held"),
+        ("unhold", "held", "manager", "解除保留", "available"),
+        ("withdraw", "available", "manager", "司法查封", "not_for_sale"),
+        ("open_refund", "signed", "frontdesk", "", "refunding"),
+    ],
+)
+def test_allowed_transitions_give_the_next_state(trigger, current, role, reason, expected):
+    assert check_transition(trigger, current=current, role=role, reason=reason) == expected
+
+
+@pytest.mark.parametrize("current", sorted(ALL_STATES - {"available", "locked"}))
+def test_only_an_available_or_locked_unit_can_be_subscribed(current):
+    with pytest.raises(TransitionError, match="does not allow subscribe"):
+        check_transition("subscribe", current=current, role="sales")
+
+
+@pytest.mark.parametrize(
+    "trigger, current, role, reason, message",
+    [
+        ("subscribe", "available", "finance", "", "may not"),
+        ("hold", "available", "manager", "  ", "needs a reason"),
+        ("file", "subscribed", "manager", "", "does not allow file"),
+        ("teleport", "available", "manager", "", "unknown unit action"),
+    ],
+)
+def test_refused_transitions_say_why(trigger, current, role, reason, message):
+    with pytest.raises(TransitionError, match=message):
+        check_transition(trigger, current=current, role=role, reason=reason)
+
+
+def test_every_transition_targets_a_known_state():
+    for t in TRANSITIONS.values():
+        assert t.to_state in ALL_STATES and t.from_states <= ALL_STATES
+
+
+@pytest.mark.parametrize("minutes, expired", [(14, False), (15, True), (60, True)])
+def test_a_lock_expires_at_its_ttl(minutes, expired):
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    assert lock_expired(t0, now=t0 + timedelta(minutes=minutes), ttl=timedelta(minutes=15)) is expired
+
+
+@pytest.mark.parametrize(
+    "kind, deposit, ok",
+    [("定金", "200000.00", True), ("定金", "200000.01", False), ("订金", "250000", True), ("定金", "0", False)],
+)
+def test_dingjin_is_capped_at_twenty_percent_of_the_price(kind, deposit, ok):
+    if ok:
+        check_deposit(kind=kind, deposit=Decimal(deposit), price=Decimal("1000000"))
+    else:
+        with pytest.raises(TransitionError):
+            check_deposit(kind=kind, deposit=Decimal(deposit), price=Decimal("1000000"))
+
+
+def test_float_money_is_refused():
+    with pytest.raises(TypeError):
+        check_deposit(kind="定金", deposit=1000.0, price=Decimal("1000000"))
