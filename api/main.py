@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.routes import auth, refund_cases, subscriptions, system, tasks
+from api.routes import auth, contracts, customers, followups, inventory, refund_cases, subscriptions, system, tasks
 from config.settings import Settings, get_settings
 from db.errors import ServiceError
 from db.pii import PiiCipher
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             ]},
         )
 
-    for module in (auth, system, refund_cases, tasks, subscriptions):
+    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups):
         app.include_router(module.router)
     return app
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import db.all_models  # noqa: F401  (every model module)
 from db.models import Base
 
 config = context.config
