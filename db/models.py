@@ -124,6 +124,19 @@ class Unit(Base):
     state: Mapped[str] = mapped_column(String(16), default=UnitState.AVAILABLE)
     # The state a refunding unit returns to when the buyer stays (path A or C).
     state_before_refund: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Inventory control (DOMAIN §2, migration 0002): hierarchy, §2 fields, lock and hold bookkeeping.
+    phase_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id"), nullable=True)  # 分期
+    entrance: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 单元
+    use: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 住宅/商业/车位
+    orientation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    net_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)  # 套内
+    floor_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # 底价 (total)
+    filed_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # 备案价 (total)
+    presale_permit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    price_list_id: Mapped[int | None] = mapped_column(ForeignKey("price_lists.id"), nullable=True)  # prices in force
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class UnitStateChange(Base):

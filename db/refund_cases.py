@@ -48,6 +48,23 @@ def published_policy(session: Session) -> RefundPolicy:
 
 
 def contract_snapshot(sub: Subscription) -> ContractSnapshot:
+    """From the contract when the subscription has one (stage online_signed / loan_disbursed, paid =
+    deposit + receipts), otherwise from the subscription. The contract is read through `sub`'s session."""
+    from sqlalchemy.orm import object_session
+
+    from db.contracts import contract_figures  # imported here: db.contracts is the contract module's
+
+    session = object_session(sub)
+    figures = contract_figures(session, subscription_id=sub.id) if session is not None else None
+    if figures is not None:
+        stage, paid = figures
+        return ContractSnapshot(
+            stage=stage,
+            deposit_kind=DepositKind(sub.deposit_kind),
+            deposit_amount=Decimal(sub.deposit_amount),
+            paid_amount=paid,
+            price=Decimal(sub.price),
+        )
     return ContractSnapshot(
         stage=ContractStage(sub.stage),
         deposit_kind=DepositKind(sub.deposit_kind),

@@ -24,6 +24,22 @@ class TransitionError(ValueError):
     """A move the state machine does not allow; the message is meant for a person."""
 
 
+class UnknownAction(TransitionError):
+    """No such action (the API answers 422)."""
+
+
+class RoleNotAllowed(TransitionError):
+    """The role may not take this action (the API answers 403)."""
+
+
+class WrongState(TransitionError):
+    """The unit's current state does not allow the action (the API answers 409)."""
+
+
+class ReasonMissing(TransitionError):
+    """An audited action without a reason (the API answers 422)."""
+
+
 @dataclass(frozen=True)
 class Transition:
     trigger: str
@@ -61,14 +77,21 @@ def check_transition(trigger: str, *, current: str, role: str, reason: str = "")
     """The state after `trigger`, or TransitionError saying why not."""
     t = TRANSITIONS.get(trigger)
     if t is None:
-        raise TransitionError(f"unknown unit action {trigger!r}")
+        raise UnknownAction(f"unknown unit action {trigger!r}")
     if role not in t.roles:
-        raise TransitionError(f"role {role} may not {trigger} a unit")
+        raise RoleNotAllowed(f"role {role} may not {trigger} a unit")
     if current not in t.from_states:
-        raise TransitionError(f"a unit that is {current} does not allow {trigger} (allowed from: {', '.join(sorted(t.from_states))})")
-    if t.needs_reason and not reason.strip():
-        raise TransitionError(f"{trigger} needs a reason (it is audited)")
+        raise WrongState(f"a unit that is {current} does not allow {trigger} (allowed from: {', '.join(sorted(t.from_states))})")
+    if t.needs_reason and not (reason or "").strip():
+        raise ReasonMissing(f"{trigger} needs a reason (it is audited)")
     return t.to_state
+
+
+# Actions inventory control (销控) takes directly on a unit. Selling, signing and refunds go through
+# their own records (subscriptions, contracts, refund cases), never through a bare state change.
+INVENTORY_ACTIONS = frozenset({"release", "lock", "unlock", "hold", "unhold", "withdraw", "restore"})
+
+LOCK_TTL = timedelta(minutes=30)  # 锁定 is short-lived; expired locks go back to 可售 (actor "system")
 
 
 def lock_expired(locked_at: datetime, *, now: datetime, ttl: timedelta) -> bool:

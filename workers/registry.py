@@ -13,3 +13,19 @@ WORKFLOWS = [RefundCaseWorkflow]
 def activities(session_factory: sessionmaker[Session]) -> list:
     refund = RefundActivities(session_factory)
     return [refund.apply_step]
+
+
+# Follow-ups (mortgage cases, payment plans): appended here, registered on the same task queue.
+from activities.followups import FollowupActivities  # noqa: E402
+from workflows.mortgage import MortgageWorkflow  # noqa: E402
+
+WORKFLOWS.append(MortgageWorkflow)
+_activities_before_followups = activities
+
+
+def activities(session_factory: sessionmaker[Session]) -> list:  # noqa: F811
+    return [*_activities_before_followups(session_factory), FollowupActivities(session_factory).apply_followup]
+
+from workflows.payment_followup import PaymentFollowupWorkflow  # noqa: E402
+
+WORKFLOWS.append(PaymentFollowupWorkflow)

@@ -1,7 +1,267 @@
-"""inventory routes (issue 3)."""
+"""Inventory control (销控, DOMAIN §2): unit and price-list import, price-list publishing, unit
+transitions with their audit history, and the sales-control board (JSON and XLSX).
+
+Lock expiry is lazy: `db.inventory.expire_locks` runs at the start of the board query and of every
+transition, flipping locks older than `domain.units.LOCK_TTL` back to 可售 with an audit row by "system"."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import STAFF, SessionDep, require_roles
+from db.errors import Invalid, NotFound
+from db.inventory import (
+    ImportRejected,
+    board,
+    board_rows,
+    board_xlsx,
+    expire_locks,
+    import_price_list,
+    import_units,
+    price_list_items,
+    publish_price_list,
+    read_table,
+    transition_unit,
+    unit_history,
+)
+from db.models import Project, User
+from domain.units import LOCK_TTL
 
 router = APIRouter(tags=["inventory"])
+
+Staff = Annotated[User, Depends(require_roles(*STAFF))]
+Manager = Annotated[User, Depends(require_roles("manager"))]
+Locker = Annotated[User, Depends(require_roles("sales", "manager"))]
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ttl(request: Request) -> timedelta:
+    """The lock TTL; `app.state.lock_ttl` may override the default (drills, tests)."""
+    return getattr(request.app.state, "lock_ttl", LOCK_TTL)
+
+
+def _rejected(e: ImportRejected) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": e.message, "errors": [x.as_dict() for x in e.errors]})
+
+
+def _read_upload(file: UploadFile) -> tuple[bytes, str]:
+    data = file.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise Invalid(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    return data, file.filename or ""
+
+
+# ---------------------------------------------------------------- import / price lists ----------
+
+
+class ImportResult(BaseModel):
+    imported: int
+    unit_ids: list[int]
+
+
+class PriceListOut(BaseModel):
+    id: int
+    project_id: int
+    version: int
+    status: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    published_at: datetime | None
+    items: int | None = None
+    applied: int | None = None
+
+
+class PriceListItemOut(BaseModel):
+    unit_id: int
+    building: str
+    code: str
+    unit_price: Decimal
+    total_price: Decimal
+    floor_price: Decimal | None
+
+
+class PriceListDetail(PriceListOut):
+    lines: list[PriceListItemOut]
+
+
+@router.post("/api/projects/{project_id}/units/import", status_code=status.HTTP_201_CREATED, response_model=ImportResult,
+             summary="Import units from CSV/XLSX (all rows or nothing)",
+             responses={422: {"description": "bad rows: `errors` is a list of {line, column, reason}"}})
+def import_units_route(project_id: int, session: SessionDep, user: Manager, file: UploadFile = File(...)) -> Any:
+    data, name = _read_upload(file)
+    try:
+        units = import_units(session, project_id=project_id, rows=read_table(data, name), actor=user.username)
+    except ImportRejected as e:
+        session.rollback()
+        return _rejected(e)
+    ids = [u.id for u in units]
+    session.commit()
+    return ImportResult(imported=len(ids), unit_ids=ids)
+
+
+@router.post("/api/projects/{project_id}/price-lists/import", status_code=status.HTTP_201_CREATED,
+             response_model=PriceListOut, summary="Import a price list as a new draft version (all rows or nothing)",
+             responses={422: {"description": "bad rows: `errors` is a list of {line, column, reason}"}})
+def import_price_list_route(project_id: int, session: SessionDep, user: Manager, file: UploadFile = File(...)) -> Any:
+    data, name = _read_upload(file)
+    try:
+        pl = import_price_list(session, project_id=project_id, rows=read_table(data, name), actor=user.username)
+    except ImportRejected as e:
+        session.rollback()
+        return _rejected(e)
+    n = len(price_list_items(session, price_list_id=pl.id)[1])
+    session.commit()
+    session.refresh(pl)
+    return PriceListOut.model_validate(pl, from_attributes=True).model_copy(update={"items": n})
+
+
+@router.post("/api/price-lists/{price_list_id}/publish", response_model=PriceListOut,
+             summary="Approve a draft price list and apply its prices to unsold units")
+def publish_route(price_list_id: int, session: SessionDep, user: Manager) -> PriceListOut:
+    pl, applied = publish_price_list(session, price_list_id=price_list_id, approver=user)
+    session.commit()
+    session.refresh(pl)
+    return PriceListOut.model_validate(pl, from_attributes=True).model_copy(update={"applied": applied})
+
+
+@router.get("/api/price-lists/{price_list_id}", response_model=PriceListDetail, summary="One price list version")
+def get_price_list(price_list_id: int, session: SessionDep, _: Staff) -> PriceListDetail:
+    pl, lines = price_list_items(session, price_list_id=price_list_id)
+    return PriceListDetail(**PriceListOut.model_validate(pl, from_attributes=True).model_dump(exclude={"items"}),
+                           items=len(lines), lines=[PriceListItemOut(**x) for x in lines])
+
+
+# ---------------------------------------------------------------- transitions ----------
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=32)
+    reason: str = Field(default="", max_length=500)
+
+
+class UnitOut(BaseModel):
+    id: int
+    code: str
+    state: str
+    locked_at: datetime | None
+    locked_by: str | None
+    hold_reason: str | None
+
+
+class StateChangeOut(BaseModel):
+    id: int
+    from_state: str
+    to_state: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+@router.post("/api/units/{unit_id}/transitions", response_model=UnitOut,
+             summary="An inventory action on a unit (release/lock/unlock/hold/unhold/withdraw/restore), audited")
+def transition_route(unit_id: int, body: TransitionIn, request: Request, session: SessionDep, user: Staff) -> UnitOut:
+    # The role check is the state machine's (domain.units.TRANSITIONS: lock/unlock also sales): 403 from there.
+    unit = transition_unit(session, unit_id=unit_id, action=body.action, reason=body.reason, user=user, now=_now(),
+                           ttl=_ttl(request))
+    session.commit()
+    return UnitOut.model_validate(unit, from_attributes=True)
+
+
+@router.get("/api/units/{unit_id}/history", response_model=list[StateChangeOut], summary="A unit's audited state changes")
+def history_route(unit_id: int, session: SessionDep, _: Staff) -> list[StateChangeOut]:
+    return [StateChangeOut.model_validate(c, from_attributes=True) for c in unit_history(session, unit_id=unit_id)]
+
+
+# ---------------------------------------------------------------- the board ----------
+
+
+class BoardUnit(BaseModel):
+    id: int
+    code: str
+    entrance: str | None
+    phase: str | None
+    use: str | None
+    layout: str
+    orientation: str | None
+    gross_area: Decimal
+    net_area: Decimal | None
+    unit_price: Decimal
+    total_price: Decimal
+    state: str
+    state_label: str
+    locked_by: str | None
+    hold_reason: str | None
+
+
+class BoardFloor(BaseModel):
+    floor: int
+    units: list[BoardUnit]
+
+
+class BoardBuilding(BaseModel):
+    id: int
+    name: str
+    floors: list[BoardFloor]
+
+
+class BoardOut(BaseModel):
+    project_id: int
+    counts: dict[str, int]
+    buildings: list[BoardBuilding]
+
+
+def _board_rows(session, request: Request, project_id: int, building_id: int | None, state: str | None):
+    if session.get(Project, project_id) is None:
+        raise NotFound(f"project {project_id} does not exist")
+    if expire_locks(session, now=_now(), ttl=_ttl(request), project_id=project_id):
+        session.commit()
+    return board_rows(session, project_id=project_id, building_id=building_id, state=state)
+
+
+@router.get("/api/projects/{project_id}/board", response_model=BoardOut, summary="The 销控 board, by building and floor")
+def board_route(project_id: int, request: Request, session: SessionDep, _: Staff, building_id: int | None = None,
+                state: str | None = None) -> Any:
+    rows = _board_rows(session, request, project_id, building_id, state)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    # The grouped dicts already have the response's shape; skip re-validating 2,000 units.
+    return JSONResponse(_jsonable({"project_id": project_id, "counts": counts, "buildings": board(rows)}))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return obj
+
+
+@router.get("/api/projects/{project_id}/board.xlsx", summary="The 销控表 as an XLSX workbook",
+            response_class=Response, responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def board_xlsx_route(project_id: int, request: Request, session: SessionDep, _: Staff, building_id: int | None = None,
+                     state: str | None = None) -> Response:
+    rows = _board_rows(session, request, project_id, building_id, state)
+    project = session.get(Project, project_id)
+    data = board_xlsx(rows, title=f"{project.name} 销控表")
+    filename = quote(f"{project.name}-销控表.xlsx")
+    return Response(content=data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})

@@ -8,7 +8,12 @@ from decimal import Decimal
 import pytest
 
 from domain.units import (
+    INVENTORY_ACTIONS,
     TRANSITIONS,
+    ReasonMissing,
+    RoleNotAllowed,
+    UnknownAction,
+    WrongState,
     TransitionError,
     check_deposit,
     check_transition,
@@ -57,6 +62,26 @@ def test_only_an_available_or_locked_unit_can_be_subscribed(current):
 def test_refused_transitions_say_why(trigger, current, role, reason, message):
     with pytest.raises(TransitionError, match=message):
         check_transition(trigger, current=current, role=role, reason=reason)
+
+
+@pytest.mark.parametrize(
+    "trigger, current, role, reason, kind",
+    [
+        ("subscribe", "available", "finance", "", RoleNotAllowed),  # the API answers 403
+        ("lock", "locked", "sales", "", WrongState),  # 409
+        ("hold", "available", "manager", "", ReasonMissing),  # 422
+        ("teleport", "available", "manager", "", UnknownAction),  # 422
+    ],
+)
+def test_refusals_say_what_kind_of_refusal_they_are(trigger, current, role, reason, kind):
+    with pytest.raises(kind):
+        check_transition(trigger, current=current, role=role, reason=reason)
+
+
+def test_inventory_actions_are_known_and_never_sell():
+    assert INVENTORY_ACTIONS <= TRANSITIONS.keys()
+    assert not INVENTORY_ACTIONS & {"subscribe", "sign", "file", "deliver", "open_refund"}
+    assert {"sales", "manager"} <= TRANSITIONS["lock"].roles and TRANSITIONS["release"].roles == {"manager"}
 
 
 def test_every_transition_targets_a_known_state():

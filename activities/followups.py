@@ -1,0 +1,109 @@
+"""Activities of the follow-up workflows: all I/O, one transaction each, idempotent on
+(followup_id, event_key)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from db.followup_models import (
+    CalendarOverride,
+    Followup,
+    FollowupAction,
+    FollowupEvent,
+    MortgageDisbursement,
+    WarningRecord,
+)
+from workflows.followup_contracts import ApplyResult, FollowupRecord
+
+
+def load_calendar_overrides(session: Session) -> dict:
+    """The override table as {date: is_workday}; callers pass it into workflow inputs."""
+    return {row.day: row.is_workday for row in session.scalars(select(CalendarOverride))}
+
+
+class FollowupActivities:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="apply_followup")
+    def apply_followup(self, rec: FollowupRecord) -> ApplyResult:
+        """Write a follow-up step; applied=False when the step was already written (a retry)."""
+        with self._sessions.begin() as s:
+            inserted = s.execute(
+                pg_insert(FollowupEvent)
+                .values(
+                    followup_id=rec.followup_id, event_key=rec.event_key, kind=rec.event,
+                    actor=rec.actor, at=rec.at, detail=rec.detail,
+                )
+                .on_conflict_do_nothing(index_elements=["followup_id", "event_key"])
+                .returning(FollowupEvent.id)
+            ).scalar_one_or_none()
+            if inserted is None:
+                escalated = False
+                if rec.escalation is not None:
+                    w = s.scalar(select(WarningRecord).where(WarningRecord.warning_key == rec.escalation.warning_key))
+                    escalated = w is not None and w.escalated_at == rec.at
+                return ApplyResult(applied=False, escalated=escalated)
+
+            if rec.stage is not None:
+                ins = pg_insert(Followup).values(
+                    followup_id=rec.followup_id, kind=rec.kind, customer_id=rec.customer_id, stage=rec.stage,
+                    detail=rec.detail, updated_at=rec.at,
+                )
+                # The projection's detail accumulates (jsonb ||): later keys win, earlier ones stay visible.
+                s.execute(ins.on_conflict_do_update(
+                    index_elements=["followup_id"],
+                    set_={"stage": rec.stage, "detail": Followup.__table__.c.detail.op("||")(ins.excluded.detail),
+                          "updated_at": rec.at},
+                ))
+            if rec.close_actions:
+                s.execute(
+                    update(FollowupAction)
+                    .where(FollowupAction.followup_id == rec.followup_id, FollowupAction.action_key.in_(rec.close_actions))
+                    .values(status="done")
+                )
+            for a in rec.actions:
+                s.execute(
+                    pg_insert(FollowupAction)
+                    .values(followup_id=rec.followup_id, action_key=a.key, kind=a.kind, role=a.role,
+                            message=a.message, detail=a.detail, due_at=a.due_at, status="open")
+                    .on_conflict_do_nothing(index_elements=["followup_id", "action_key"])
+                )
+            if rec.warning is not None:
+                w = rec.warning
+                s.execute(
+                    pg_insert(WarningRecord)
+                    .values(
+                        warning_key=w.warning_key, customer_id=rec.customer_id, case_ref=rec.followup_id,
+                        level=w.level, rules=[{"rule": r.rule, "score": r.score, "detail": r.detail} for r in w.rules],
+                        risk_score=w.risk_score, raised_at=w.raised_at, response_due=w.response_due,
+                        respond_role=w.respond_role, escalate_to=w.escalate_to,
+                    )
+                    .on_conflict_do_nothing(index_elements=["warning_key"])
+                )
+            escalated = False
+            if rec.escalation is not None:
+                w = s.scalar(
+                    select(WarningRecord).where(WarningRecord.warning_key == rec.escalation.warning_key).with_for_update()
+                )
+                if w is not None and w.responded_at is None and w.escalated_at is None:
+                    w.escalated_at = rec.at
+                    s.add(FollowupAction(
+                        followup_id=rec.followup_id, action_key=f"escalation:{w.warning_key}", kind="escalation",
+                        role=w.escalate_to,
+                        message=f"{w.level} warning on {rec.followup_id} was not answered by {w.response_due.isoformat()}",
+                        detail={"warning_id": w.id, "rules": w.rules}, status="open",
+                    ))
+                    escalated = True
+            if rec.disbursement is not None:
+                d = rec.disbursement
+                s.execute(
+                    pg_insert(MortgageDisbursement)
+                    .values(loan_id=d.loan_id, amount=d.amount, disbursed_on=d.disbursed_on,
+                            recorded_by=rec.actor, recorded_at=rec.at)
+                    .on_conflict_do_nothing(index_elements=["loan_id"])
+                )
+            return ApplyResult(applied=True, escalated=escalated)

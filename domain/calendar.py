@@ -1,0 +1,91 @@
+"""Chinese statutory working days (DOMAIN §5): holidays and adjusted workdays (调休).
+
+The statutory data comes from `chinesecalendar`; an override table (date → is_workday, e.g. loaded
+from `calendar_overrides`) wins over it, so a newly published holiday notice or a local change can be
+entered before the library catches up. A day neither covers raises `CalendarNotCovered`: there is no
+Monday–Friday fallback, because a wrong deadline is worse than a loud error.
+Pure: no I/O, no clock; safe to call from workflow code (pass the overrides in the workflow input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+
+Overrides = Mapping[date, bool]
+_NO_OVERRIDES: dict[date, bool] = {}
+# A guard against a loop over a range nobody meant (100 years of days).
+_MAX_SPAN_DAYS = 36_600
+
+
+class CalendarNotCovered(LookupError):
+    """The statutory calendar data does not cover this day and no override does either."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"the working-day calendar does not cover {day.isoformat()} (year {day.year}): "
+            "add calendar overrides for that year or upgrade chinesecalendar; "
+            "EstateFlow never falls back to Monday–Friday"
+        )
+        self.day = day
+
+
+def _as_date(value: object, name: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
+    return value
+
+
+def is_workday(day: date, *, overrides: Overrides | None = None) -> bool:
+    """True when `day` is a working day: the override if there is one, else the statutory calendar."""
+    day = _as_date(day, "day")
+    table = overrides if overrides is not None else _NO_OVERRIDES
+    if day in table:
+        return bool(table[day])
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarNotCovered(day) from None
+
+
+def add_working_days(start: date, n: int, *, overrides: Overrides | None = None) -> date:
+    """The n-th working day after `start` (start itself is not counted); n == 0 returns `start`.
+
+    >>> add_working_days(date(2026, 9, 28), 5)  # across National Day: 10-10 is a Saturday workday
+    datetime.date(2026, 10, 10)
+    """
+    start = _as_date(start, "start")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, not {type(n).__name__}")
+    if n < 0:
+        raise ValueError("n must not be negative")
+    day, left, steps = start, n, 0
+    while left > 0:
+        day += timedelta(days=1)
+        steps += 1
+        if steps > _MAX_SPAN_DAYS:
+            raise ValueError(f"no {n} working days within {_MAX_SPAN_DAYS} days of {start}")
+        if is_workday(day, overrides=overrides):
+            left -= 1
+    return day
+
+
+def working_days_between(a: date, b: date, *, overrides: Overrides | None = None) -> int:
+    """Working days in (a, b]: after `a`, up to and including `b`; negative when b is before a.
+
+    Consistent with `add_working_days`: working_days_between(a, add_working_days(a, n)) == n.
+    """
+    a = _as_date(a, "a")
+    b = _as_date(b, "b")
+    if b < a:
+        return -working_days_between(b, a, overrides=overrides)
+    if (b - a).days > _MAX_SPAN_DAYS:
+        raise ValueError(f"span of {(b - a).days} days is too long")
+    count, day = 0, a
+    while day < b:
+        day += timedelta(days=1)
+        if is_workday(day, overrides=overrides):
+            count += 1
+    return count
