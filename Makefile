@@ -25,6 +25,7 @@ bench: venv
 # Re-record the workflow histories that the replay test runs (commit the result).
 histories: venv
 	$(BIN)/python -m scripts.record_histories
+	$(BIN)/python -m scripts.record_followup_histories
 
 # Regenerate the lock file from pyproject's direct dependencies (needs the registry).
 lock:

@@ -1,8 +1,10 @@
-"""Replay the recorded refund-case histories (tests/histories/*.json) against today's workflow code.
+"""Replay the recorded workflow histories (tests/histories/<set>/*.json) against today's workflow code.
 
 A failure here means a code change would break cases already running in production (non-determinism):
 version the change with workflow.patched() instead of editing the recorded files. After an intended,
 versioned change, re-record with `make histories` and commit the result.
+Refund-case sets: v1, v2 (scripts/record_histories.py); follow-ups: followups-v1
+(scripts/record_followup_histories.py).
 """
 
 from __future__ import annotations
@@ -18,14 +20,26 @@ from temporalio.worker import Replayer
 from workers.registry import WORKFLOWS
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+# Required histories per family of sets: the refund sets are named v1, v2, ...; other families
+# "<family>-v1", ... (scripts/record_followup_histories.py records "followups-v1").
 REQUIRED = {
-    "path_a",
-    "path_b_deposit",
-    "path_b_online_signed",
-    "path_c",
-    "gm_approval",
-    "gm_rejected_legal",
-    "sla_breaches",
+    "refund": {
+        "path_a",
+        "path_b_deposit",
+        "path_b_online_signed",
+        "path_c",
+        "gm_approval",
+        "gm_rejected_legal",
+        "sla_breaches",
+    },
+    "followups": {
+        "mortgage_disbursed",
+        "mortgage_late_documents_rejected",
+        "payment_plan_run1",  # one file per continued-as-new run
+        "payment_plan_run2",
+        "payment_plan_run3",
+        "payment_plan_inability",
+    },
 }
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
 SETS = sorted({p.parent.name for p in FILES})
@@ -35,10 +49,15 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
 
 
+def family(set_name: str) -> str:
+    return set_name.rpartition("-")[0] or "refund"
+
+
 def test_every_workflow_version_has_every_required_history():
-    assert {"v1", "v2"} <= set(SETS)
+    assert {"v1", "v2", "followups-v1"} <= set(SETS)
     for name in SETS:
-        missing = REQUIRED - {p.stem for p in FILES if p.parent.name == name}
+        assert family(name) in REQUIRED, f"{name}: unknown history set (expected v<N> or <family>-v<N>)"
+        missing = REQUIRED[family(name)] - {p.stem for p in FILES if p.parent.name == name}
         assert not missing, f"{name}: missing recorded histories (run `make histories`): {sorted(missing)}"
 
 

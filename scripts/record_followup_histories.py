@@ -1,0 +1,327 @@
+"""Re-record the follow-up workflow histories (mortgage case, payment plan) that
+tests/workflows/test_replay.py replays.
+
+`python -m scripts.record_followup_histories` (run by `make histories`): like scripts/record_histories.py —
+a throwaway embedded PostgreSQL, Temporal's time-skipping test server and a worker with WORKFLOWS and the
+real activities; each scenario is driven to completion through the Temporal client and written to
+tests/histories/<HISTORY_SET>/<name>.json. The payment plan continues as new once per instalment: every run
+of the chain is recorded, `<name>_run1.json`, `<name>_run2.json`, ...
+Re-record (and commit) after an intended, versioned change to a workflow; never to silence the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Awaitable, Callable
+
+import chinese_calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from config.binaries import temporal_test_server
+from config.settings import PROJECT_ROOT
+from db.followup_models import FollowupAction
+from db.session import make_engine, make_session_factory
+from domain.warnings import documents_expected_by, documents_late_on
+from scripts.record_histories import _throwaway_database
+from workers.registry import WORKFLOWS, activities
+from workflows.followup_contracts import (
+    CHINA,
+    Actor,
+    BuyerResponse,
+    CalendarOverrideEntry,
+    Instalment,
+    MortgageInput,
+    MortgageStage,
+    PaymentPlanInput,
+    PaymentReceived,
+    StageChange,
+    china_date,
+    mortgage_workflow_id,
+    payment_plan_workflow_id,
+)
+from workflows.mortgage import MortgageWorkflow
+from workflows.payment_followup import PaymentFollowupWorkflow
+
+# One folder per version of the follow-up workflows; older folders stay so running cases keep replaying.
+HISTORY_SET = "followups-v1"
+HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
+
+S = MortgageStage
+FINANCE = Actor(1, "fin", "finance")
+SALES = Actor(2, "sal", "sales")
+CUSTOMER_ID = 42  # customers are referenced by id only; the follow-up tables hold no foreign key
+
+
+class Ctx:
+    """What a scenario needs: the client, the clock, the database, the queue, and the handles it started."""
+
+    def __init__(self, env: WorkflowEnvironment, sf: sessionmaker[Session], queue: str) -> None:
+        self.env, self.sf, self.queue = env, sf, queue
+        self.started: list[str] = []  # workflow ids
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep_until(self, at: datetime) -> None:
+        delta = at - await self.now()
+        if delta > timedelta(0):
+            await self.env.sleep(delta)
+
+
+# A scenario returns the workflow id and the run id of its first run; the recorder follows the chain.
+Scenario = Callable[[Ctx], Awaitable[tuple[str, str]]]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), CHINA)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, min(d.day, 28))
+
+
+def _uncovered_weekdays(start: date, days: int = 120) -> tuple[CalendarOverrideEntry, ...]:
+    """Overrides for the days the installed calendar data does not cover (so re-recording works next year)."""
+    out = []
+    for i in range(days):
+        d = start + timedelta(days=i)
+        try:
+            chinese_calendar.is_workday(d)
+        except NotImplementedError:
+            out.append(CalendarOverrideEntry(d, d.weekday() < 5))
+    return tuple(out)
+
+
+async def _action(ctx: Ctx, followup_id: str, key: str, timeout: float = 30.0) -> FollowupAction:
+    """A timer-driven step runs on its own after a time skip; wait (real time) until its action is written."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    stmt = select(FollowupAction).where(FollowupAction.followup_id == followup_id, FollowupAction.action_key == key)
+    while True:
+        with ctx.sf() as s:
+            if (row := s.scalars(stmt).first()) is not None:
+                return row
+        if loop.time() > deadline:
+            raise TimeoutError(f"no action {key!r} was recorded for {followup_id}")
+        await asyncio.sleep(0.05)
+
+
+async def _wait_until_closed(handle: WorkflowHandle, timeout: float = 30.0) -> None:
+    """Poll instead of `handle.result()`, which would let the test server skip time (see record_histories)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (desc := await handle.describe()).status in (WorkflowExecutionStatus.RUNNING,
+                                                       WorkflowExecutionStatus.CONTINUED_AS_NEW):
+        if loop.time() > deadline:
+            raise TimeoutError(f"{handle.id} did not complete")
+        await asyncio.sleep(0.05)
+    if desc.status != WorkflowExecutionStatus.COMPLETED:
+        raise RuntimeError(f"{handle.id} ended {desc.status}")
+
+
+async def _run_histories(client: Client, workflow_id: str, first_run_id: str) -> list[WorkflowHistory]:
+    """Every run of a (continued-as-new) chain, in order, each fetched by its run id."""
+    histories: list[WorkflowHistory] = []
+    run_id: str | None = first_run_id
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        run_id = None
+        if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    return histories
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+async def _start_mortgage(ctx: Ctx) -> tuple[WorkflowHandle, MortgageInput]:
+    now = await ctx.now()
+    loan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inp = MortgageInput(
+        loan_id=loan_id, customer_id=CUSTOMER_ID, contract_ref=f"HT-{loan_id}", bank="ICBC",
+        loan_amount=Decimal("1200000.00"), opened_at=now, calendar_overrides=_uncovered_weekdays(china_date(now)),
+    )
+    handle = await ctx.client.start_workflow(MortgageWorkflow.run, inp, id=mortgage_workflow_id(loan_id),
+                                             task_queue=ctx.queue)
+    ctx.started.append(handle.id)
+    return handle, inp
+
+
+async def _advance(handle: WorkflowHandle, actor: Actor, to: MortgageStage, **kw) -> None:
+    await handle.execute_update(MortgageWorkflow.advance, StageChange(actor=actor, to_stage=to, **kw))
+
+
+async def mortgage_disbursed(ctx: Ctx) -> tuple[str, str]:
+    """Documents in on day 3, then every stage to 已放款."""
+    h, _ = await _start_mortgage(ctx)
+    await ctx.env.sleep(timedelta(days=3))
+    await _advance(h, SALES, S.DOCUMENTS_COMPLETE)
+    await _advance(h, SALES, S.SIGNED)
+    await _advance(h, FINANCE, S.UNDER_REVIEW)
+    await ctx.env.sleep(timedelta(days=10))
+    await _advance(h, FINANCE, S.APPROVED)
+    await _advance(h, FINANCE, S.REGISTERING)
+    await ctx.env.sleep(timedelta(days=5))
+    await _advance(h, FINANCE, S.DISBURSED, disbursed_amount=Decimal("1200000.00"),
+                   disbursed_on=china_date(await ctx.now()))
+    await _wait_until_closed(h)
+    return h.id, h.result_run_id
+
+
+async def mortgage_late_documents_rejected(ctx: Ctx) -> tuple[str, str]:
+    """Documents late by more than 5 working days: the warning fires, is left unanswered and escalates;
+    the documents then arrive and the bank rejects the loan (拒贷) with its cause."""
+    h, inp = await _start_mortgage(ctx)
+    overrides = {e.day: e.is_workday for e in inp.calendar_overrides}
+    late_on = documents_late_on(documents_expected_by(china_date(inp.opened_at)), overrides=overrides)
+    await ctx.sleep_until(_at(late_on, 0, 5))
+    await _action(ctx, h.id, "warning:mortgage_documents_late")
+    await ctx.env.sleep(timedelta(hours=4, minutes=5))
+    await _action(ctx, h.id, f"escalation:{h.id}:mortgage_documents_late")
+    await _advance(h, SALES, S.DOCUMENTS_COMPLETE)
+    await _advance(h, SALES, S.SIGNED)
+    await _advance(h, FINANCE, S.UNDER_REVIEW)
+    await ctx.env.sleep(timedelta(days=7))
+    await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
+    await _wait_until_closed(h)
+    return h.id, h.result_run_id
+
+
+async def _start_plan(ctx: Ctx, months: int, amount: Decimal) -> tuple[WorkflowHandle, WorkflowHandle, PaymentPlanInput]:
+    today = china_date(await ctx.now())
+    plan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inst = tuple(Instalment(i + 1, _add_months(today, i + 1), amount) for i in range(months))
+    inp = PaymentPlanInput(plan_id=plan_id, customer_id=CUSTOMER_ID, contract_ref=f"HT-{plan_id}", instalments=inst)
+    wf_id = payment_plan_workflow_id(plan_id)
+    first = await ctx.client.start_workflow(PaymentFollowupWorkflow.run, inp, id=wf_id, task_queue=ctx.queue)
+    ctx.started.append(wf_id)
+    # No run id: updates and describe() follow the chain of continued-as-new runs.
+    return ctx.client.get_workflow_handle_for(PaymentFollowupWorkflow.run, wf_id), first, inp
+
+
+async def _pay(ctx: Ctx, h: WorkflowHandle, inst: Instalment) -> None:
+    # Retry while the previous run is still handing over to the next one ("no instalment is open in this run").
+    for attempt in range(100):
+        try:
+            await h.execute_update(PaymentFollowupWorkflow.record_payment,
+                                   PaymentReceived(FINANCE, inst.seq, inst.amount, china_date(await ctx.now())))
+            return
+        except WorkflowUpdateFailedError:
+            if attempt == 99:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def payment_plan(ctx: Ctx) -> tuple[str, str]:
+    """3 instalments: the 1st goes overdue, a postponement is granted, it is paid inside the grace period;
+    the 2nd and 3rd are paid after their reminders. One run per instalment (continue-as-new)."""
+    h, first, inp = await _start_plan(ctx, 3, Decimal("100000.00"))
+    one = inp.instalments[0]
+    await ctx.sleep_until(_at(one.due_date + timedelta(days=1), 1))
+    await _action(ctx, h.id, "overdue:1")
+    await h.execute_update(PaymentFollowupWorkflow.request_postponement, BuyerResponse(SALES, 1, "salary paid late"))
+    await ctx.sleep_until(_at(one.due_date + timedelta(days=5), 10))
+    await _pay(ctx, h, one)
+    for inst in inp.instalments[1:]:
+        await ctx.sleep_until(_at(inst.due_date - timedelta(days=3), 10))
+        await _action(ctx, h.id, f"reminder:{inst.seq}")
+        await _pay(ctx, h, inst)
+    await _wait_until_closed(h)
+    return first.id, first.result_run_id
+
+
+async def payment_plan_inability(ctx: Ctx) -> tuple[str, str]:
+    """The 1st of 3 instalments goes overdue; the buyer states they cannot pay: a refund case is requested."""
+    h, first, inp = await _start_plan(ctx, 3, Decimal("50000.00"))
+    one = inp.instalments[0]
+    await ctx.sleep_until(_at(one.due_date + timedelta(days=4), 10))
+    await _action(ctx, h.id, "overdue:1")
+    await h.execute_update(PaymentFollowupWorkflow.state_inability, BuyerResponse(SALES, 1, "lost job"))
+    await _wait_until_closed(h)
+    return first.id, first.result_run_id
+
+
+SCENARIOS: tuple[Scenario, ...] = (mortgage_disbursed, mortgage_late_documents_rejected, payment_plan,
+                                   payment_plan_inability)
+
+
+# ------------------------------------------------------------------ recording
+
+
+def _write(name: str, history: WorkflowHistory, written: list) -> None:
+    path = HISTORIES / f"{name}.json"
+    path.write_text(history.to_json() + "\n", encoding="utf-8")
+    written.append(path)
+    print(f"wrote {path.relative_to(PROJECT_ROOT)} ({len(history.events)} events)", flush=True)
+
+
+async def record() -> list:
+    url = _throwaway_database()
+    engine = make_engine(url, pool_size=10)
+    sf = make_session_factory(engine)
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    written: list = []
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            queue = "record-followup-histories"
+            worker = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(sf),
+                            activity_executor=executor)
+            async with worker:
+                for scenario in SCENARIOS:
+                    ctx = Ctx(env, sf, queue)
+                    try:
+                        workflow_id, first_run_id = await scenario(ctx)
+                        runs = await _run_histories(env.client, workflow_id, first_run_id)
+                    finally:
+                        # A run left open would hold the time-skipping server's clock.
+                        for wf_id in ctx.started:
+                            h = env.client.get_workflow_handle(wf_id)
+                            if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
+                                await h.terminate("history recording aborted")
+                    if len(runs) == 1:
+                        _write(scenario.__name__, runs[0], written)
+                    else:
+                        for i, history in enumerate(runs, 1):
+                            _write(f"{scenario.__name__}_run{i}", history, written)
+    finally:
+        await env.shutdown()
+        engine.dispose()
+    return written
+
+
+def main() -> None:
+    written = asyncio.run(record())
+    print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
