@@ -21,6 +21,8 @@ test: venv
 
 bench: venv
 	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench_board
+	$(BIN)/python -m scripts.bench_customers
 
 # Re-record the workflow histories that the replay test runs (commit the result).
 histories: venv

@@ -58,3 +58,343 @@ def identity_matches(cipher: PiiCipher, customer: Customer, *, id_number: str, m
     id_ok = cipher.blind_index(f"id.{customer.id_type}", id_norm) == customer.id_number_bidx
     phone_ok = cipher.blind_index("mobile", mobile_norm) == customer.mobile_bidx
     return id_ok, phone_ok
+
+
+# --- the customers API (issue 3): registration, search, visibility, reveal audit, sales records ---------
+
+from datetime import datetime  # noqa: E402
+
+from sqlalchemy import func, select, text, type_coerce  # noqa: E402
+from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
+
+from db.customer_models import (  # noqa: E402
+    CustomerCall,
+    CustomerCoParty,
+    CustomerFollowUp,
+    CustomerProfile,
+    CustomerReveal,
+    CustomerVisit,
+)
+from db.errors import Conflict, Forbidden, Invalid, NotFound  # noqa: E402
+from db.models import User  # noqa: E402
+from domain import customers as rules  # noqa: E402
+from domain.identity import InvalidIdentity  # noqa: E402
+
+
+def _invalid(err: Exception) -> Invalid:
+    return Invalid(str(err))
+
+
+def id_lookup_indexes(cipher: PiiCipher, id_number: str, *, id_type: str | None, today: date) -> list[str]:
+    """Blind indexes an ID number may be stored under: of the given type, or of every type it is valid for.
+
+    Raises Invalid (with the reason) when the number is valid for no type."""
+    kinds = [IdType(id_type)] if id_type else list(IdType)
+    out, first_error = [], None
+    for kind in kinds:
+        try:
+            norm = normalize_id_number(kind, id_number, today=today)
+        except InvalidIdentity as e:
+            first_error = first_error or e
+            continue
+        out.append(cipher.blind_index(f"id.{kind.value}", norm))
+    if not out:
+        raise _invalid(first_error)
+    return out
+
+
+def mobile_lookup_index(cipher: PiiCipher, mobile: str) -> str:
+    try:
+        return cipher.blind_index("mobile", normalize_mobile(mobile))
+    except InvalidIdentity as e:
+        raise _invalid(e) from None
+
+
+def _check_consultant(session: Session, consultant_id: int) -> User:
+    u = session.get(User, consultant_id)
+    if u is None or not u.active or u.role != "sales":
+        raise Invalid(f"user {consultant_id} is not an active sales consultant")
+    return u
+
+
+def register_customer(
+    session: Session,
+    cipher: PiiCipher,
+    *,
+    actor: User,
+    name: str,
+    id_type: str,
+    id_number: str,
+    mobile: str,
+    source_channel: str,
+    consultant_id: int | None,
+    today: date,
+) -> Customer:
+    """Validates, refuses a duplicate ID (same blind index: 409) and stores customer + profile; flushes only.
+
+    The duplicate check holds a transaction-level advisory lock on the blind index, so two concurrent
+    registrations of the same ID are serialised (no unique index: older rows may share an ID)."""
+    if actor.role == "sales":
+        if consultant_id not in (None, actor.id):
+            raise Forbidden("a sales consultant registers customers for themselves only")
+        consultant_id = actor.id
+    if not name.strip():
+        raise Invalid("name is empty")
+    if consultant_id is not None:
+        _check_consultant(session, consultant_id)
+    try:
+        kind = IdType(id_type)
+    except ValueError:
+        raise Invalid(f"unknown ID type {id_type!r}") from None
+    try:
+        id_norm = normalize_id_number(kind, id_number, today=today)
+        normalize_mobile(mobile)
+    except InvalidIdentity as e:
+        raise _invalid(e) from None
+    bidx = cipher.blind_index(f"id.{kind.value}", id_norm)
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": bidx})
+    if session.scalar(select(Customer.id).where(Customer.id_number_bidx == bidx).limit(1)) is not None:
+        raise Conflict("a customer with this ID number is already registered")
+    c = new_customer(
+        session, cipher, name=name.strip(), id_type=kind, id_number=id_number, mobile=mobile,
+        consultant_id=consultant_id, today=today,
+    )
+    session.add(CustomerProfile(customer_id=c.id, source_channel=source_channel, created_by=actor.id))
+    session.flush()
+    return c
+
+
+def visible_customer(session: Session, customer_id: int, user: User, *, for_update: bool = False) -> Customer:
+    """The customer if this user may see it; 404 otherwise, so existence is not leaked."""
+    stmt = select(Customer).where(Customer.id == customer_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    c = session.scalar(stmt)
+    if c is None or not rules.can_see(user.role, user.id, c.consultant_id):
+        raise NotFound(f"customer {customer_id} not found")
+    return c
+
+
+def profile_of(session: Session, customer_id: int) -> CustomerProfile | None:
+    return session.get(CustomerProfile, customer_id)
+
+
+def search_customers(
+    session: Session,
+    *,
+    viewer: User,
+    id_indexes: list[str] | None = None,
+    mobile_index: str | None = None,
+    name_prefix: str | None = None,
+    rating: str | None = None,
+    consultant_id: int | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Customer], int]:
+    conds = []
+    if viewer.role not in rules.SEES_ALL:
+        conds.append(Customer.consultant_id == viewer.id)
+    if id_indexes is not None:
+        conds.append(Customer.id_number_bidx.in_(id_indexes))
+    if mobile_index is not None:
+        conds.append(Customer.mobile_bidx == mobile_index)
+    if name_prefix:
+        conds.append(Customer.name.like(rules.like_prefix(name_prefix.strip()), escape="\\"))
+    if rating:
+        conds.append(Customer.rating == rating)
+    if consultant_id is not None:
+        conds.append(Customer.consultant_id == consultant_id)
+    if tag:
+        conds.append(type_coerce(Customer.tags, JSONB).contains([tag]))
+    total = session.scalar(select(func.count()).select_from(Customer).where(*conds))
+    order = (Customer.name, Customer.id) if name_prefix else (Customer.id.desc(),)
+    rows = session.scalars(select(Customer).where(*conds).order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def reveal(
+    session: Session, cipher: PiiCipher, customer: Customer, *, field: str, purpose: str, actor: User
+) -> tuple[str, int]:
+    """Writes the audit row, then returns (clear value, audit row id); the caller commits before answering."""
+    if actor.role not in rules.REVEAL_ROLES:
+        raise Forbidden(f"role {actor.role} may not reveal personal data; allowed: {', '.join(rules.REVEAL_ROLES)}")
+    if field not in rules.REVEALABLE_FIELDS:
+        raise Invalid(f"field must be one of {', '.join(rules.REVEALABLE_FIELDS)}")
+    try:
+        purpose = rules.check_purpose(purpose)
+    except rules.RuleViolation as e:
+        raise _invalid(e) from None
+    audit = CustomerReveal(customer_id=customer.id, field=field, purpose=purpose,
+                           revealed_by=actor.id, revealed_by_role=actor.role)
+    session.add(audit)
+    session.flush()
+    return cipher.decrypt(customer.id_number_enc if field == "id_number" else customer.mobile_enc), audit.id
+
+
+def reveals_of(session: Session, customer_id: int) -> list[tuple[CustomerReveal, str]]:
+    rows = session.execute(
+        select(CustomerReveal, User.username).join(User, User.id == CustomerReveal.revealed_by)
+        .where(CustomerReveal.customer_id == customer_id).order_by(CustomerReveal.id)
+    ).all()
+    return [(r, name) for r, name in rows]
+
+
+def assign_consultant(session: Session, customer: Customer, consultant_id: int) -> None:
+    _check_consultant(session, consultant_id)
+    customer.consultant_id = consultant_id
+    session.flush()
+
+
+def set_rating(customer: Customer, rating: str, actor: User) -> None:
+    if not rules.may_rate(actor.role, actor.id, customer.consultant_id):
+        raise Forbidden("only the customer's consultant or a manager may rate the customer")
+    try:
+        customer.rating = rules.check_rating(rating)
+    except rules.RuleViolation as e:
+        raise _invalid(e) from None
+
+
+def set_tags(customer: Customer, tags: list[str], actor: User) -> None:
+    if not (actor.role in ("manager", "frontdesk") or rules.may_rate(actor.role, actor.id, customer.consultant_id)):
+        raise Forbidden("only the customer's consultant, front desk or a manager may tag the customer")
+    try:
+        new = rules.normalize_tags(tags)
+        rules.check_tag_change(customer.tags or [], new, actor.role)
+    except rules.RuleViolation as e:
+        raise _invalid(e) from None
+    customer.tags = new
+
+
+def add_co_party(
+    session: Session, cipher: PiiCipher, customer: Customer, *, relation: str, name: str,
+    id_type: str | None, id_number: str | None, mobile: str | None, today: date,
+) -> CustomerCoParty:
+    if relation not in rules.CO_PARTY_RELATIONS:
+        raise Invalid(f"relation must be one of {', '.join(rules.CO_PARTY_RELATIONS)}")
+    p = CustomerCoParty(customer_id=customer.id, relation=relation, name=name.strip())
+    try:
+        if id_number:
+            if not id_type:
+                raise Invalid("id_type is required with id_number")
+            norm = normalize_id_number(id_type, id_number, today=today)
+            p.id_type, p.id_number_enc, p.id_number_masked = IdType(id_type).value, cipher.encrypt(norm), mask_id_number(norm)
+        if mobile:
+            norm_m = normalize_mobile(mobile)
+            p.mobile_enc, p.mobile_masked = cipher.encrypt(norm_m), mask_mobile(norm_m)
+    except InvalidIdentity as e:
+        raise _invalid(e) from None
+    session.add(p)
+    session.flush()
+    return p
+
+
+def co_parties_of(session: Session, customer_id: int) -> list[CustomerCoParty]:
+    return list(session.scalars(
+        select(CustomerCoParty).where(CustomerCoParty.customer_id == customer_id).order_by(CustomerCoParty.id)
+    ))
+
+
+def add_visit(session: Session, customer: Customer, *, visited_at: datetime, group_size: int, note: str, actor: User) -> CustomerVisit:
+    v = CustomerVisit(customer_id=customer.id, visited_at=visited_at, group_size=group_size, note=note, recorded_by=actor.id)
+    session.add(v)
+    session.flush()
+    return v
+
+
+def visits_of(session: Session, customer_id: int) -> list[tuple[CustomerVisit, str]]:
+    """Oldest first, each with "first" / "repeat" computed from the whole history."""
+    rows = list(session.scalars(
+        select(CustomerVisit).where(CustomerVisit.customer_id == customer_id)
+        .order_by(CustomerVisit.visited_at, CustomerVisit.id)
+    ))
+    kinds = rules.visit_kinds([(v.id, v.visited_at) for v in rows])
+    return [(v, kinds[v.id]) for v in rows]
+
+
+def add_call(session: Session, customer: Customer, *, called_at: datetime, direction: str,
+             duration_seconds: int | None, note: str, actor: User) -> CustomerCall:
+    c = CustomerCall(customer_id=customer.id, called_at=called_at, direction=direction,
+                     duration_seconds=duration_seconds, note=note, recorded_by=actor.id)
+    session.add(c)
+    session.flush()
+    return c
+
+
+def calls_of(session: Session, customer_id: int) -> list[CustomerCall]:
+    return list(session.scalars(
+        select(CustomerCall).where(CustomerCall.customer_id == customer_id).order_by(CustomerCall.called_at, CustomerCall.id)
+    ))
+
+
+def add_follow_up(session: Session, customer: Customer, *, at: datetime, channel: str, note: str, topics: list[str],
+                  next_appointment_at: datetime | None, actor: User) -> CustomerFollowUp:
+    try:
+        topics = rules.normalize_topics(topics)
+        rules.check_appointment(at, next_appointment_at)
+    except rules.RuleViolation as e:
+        raise _invalid(e) from None
+    f = CustomerFollowUp(customer_id=customer.id, at=at, channel=channel, note=note, topics=topics,
+                         next_appointment_at=next_appointment_at, recorded_by=actor.id)
+    session.add(f)
+    session.flush()
+    return f
+
+
+def follow_ups_of(session: Session, customer_id: int) -> list[CustomerFollowUp]:
+    return list(session.scalars(
+        select(CustomerFollowUp).where(CustomerFollowUp.customer_id == customer_id)
+        .order_by(CustomerFollowUp.at, CustomerFollowUp.id)
+    ))
+
+
+# --- queries for the early-warning rules (domain/warnings.py) ----------------------------------------
+
+
+def _has_topic(topic: str):
+    return type_coerce(CustomerFollowUp.topics, JSONB).contains([topic])
+
+
+def refund_policy_inquiry_times(session: Session, customer_id: int, since: datetime) -> list[datetime]:
+    """When the customer asked about the refund policy (follow-ups tagged asked_refund_policy) since `since`."""
+    return list(session.scalars(
+        select(CustomerFollowUp.at).where(
+            CustomerFollowUp.customer_id == customer_id,
+            CustomerFollowUp.at >= since,
+            _has_topic(rules.ASKED_REFUND_POLICY),
+        ).order_by(CustomerFollowUp.at)
+    ))
+
+
+def refund_policy_inquiries(session: Session, customer_id: int, since: datetime) -> int:
+    """How many follow-ups since `since` are tagged asked_refund_policy."""
+    return int(session.scalar(
+        select(func.count()).select_from(CustomerFollowUp).where(
+            CustomerFollowUp.customer_id == customer_id,
+            CustomerFollowUp.at >= since,
+            _has_topic(rules.ASKED_REFUND_POLICY),
+        )
+    ) or 0)
+
+
+def last_visit(session: Session, customer_id: int) -> datetime | None:
+    """When the customer's most recent visit was, or None."""
+    return session.scalar(select(func.max(CustomerVisit.visited_at)).where(CustomerVisit.customer_id == customer_id))
+
+
+def visit_count(session: Session, customer_id: int, start: datetime, end: datetime) -> int:
+    """Visiting groups in [start, end)."""
+    return int(session.scalar(
+        select(func.count()).select_from(CustomerVisit).where(
+            CustomerVisit.customer_id == customer_id, CustomerVisit.visited_at >= start, CustomerVisit.visited_at < end,
+        )
+    ) or 0)
+
+
+def next_appointment(session: Session, customer_id: int, now: datetime) -> datetime | None:
+    """The earliest appointment booked by any follow-up that is still ahead of `now`, or None."""
+    return session.scalar(
+        select(func.min(CustomerFollowUp.next_appointment_at)).where(
+            CustomerFollowUp.customer_id == customer_id, CustomerFollowUp.next_appointment_at >= now,
+        )
+    )

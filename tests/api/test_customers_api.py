@@ -1,0 +1,300 @@
+"""Customers through the API: masked responses, validation, duplicates, blind-index look-up, visibility,
+audited reveals, rating / consultant / tags, co-parties, visits, calls, follow-ups and pagination."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from db.customers import last_visit, next_appointment, refund_policy_inquiries, refund_policy_inquiry_times, visit_count
+from tests.api.conftest import Api
+from tests.factories_customers import customer_body, fresh_resident_id
+
+
+@pytest.fixture
+def api(http, factory) -> Api:
+    return Api(http, factory.users(extra=("sales#2",)))
+
+
+async def put(api: Api, role: str, url: str, **kw):
+    return await api.http.put(url, headers=await api.as_(role), **kw)
+
+
+async def create(api: Api, role: str = "sales", **over) -> tuple[dict, dict]:
+    body = customer_body(**over)
+    r = await api.post(role, "/api/customers", json=body)
+    assert r.status_code == 201, r.text
+    return r.json(), body
+
+
+def _clear_values(body: dict) -> list[str]:
+    return [body["id_number"], body["mobile"], body["mobile"][3:], body["id_number"][6:14]]
+
+
+async def test_create_returns_masked_data_only(api, caplog):
+    caplog.set_level(logging.DEBUG)
+    c, body = await create(api)
+    assert c["id_number_masked"] == body["id_number"][:6] + "*" * 8 + body["id_number"][-4:]
+    assert c["mobile_masked"] == body["mobile"][:3] + "****" + body["mobile"][-4:]
+    assert c["consultant_id"] == api.users["sales"].id  # a consultant registers for themselves
+    assert c["source_channel"] == "walk_in" and c["rating"] == "B"
+    for role in ("sales", "manager"):
+        for url in (f"/api/customers/{c['id']}", "/api/customers?limit=200", f"/api/customers?id_number={body['id_number']}"):
+            text = (await api.get(role, url)).text
+            for clear in _clear_values(body):
+                assert clear not in text, f"{clear} in {url}"
+    # The application's own log records (the test client's request log shows the query string it sent).
+    app_logs = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))
+    assert not any(v in app_logs for v in _clear_values(body))
+
+
+@pytest.mark.parametrize(
+    "over, reason",
+    [
+        ({"id_number": "110105194912310021"}, "check digit does not match"),
+        ({"id_number": "110105194902300020"}, "not a real date"),
+        ({"mobile": "12345678901"}, "not a mainland mobile number"),
+        ({"id_type": "driving_licence"}, "unknown ID type"),
+        ({"name": "  "}, "name is empty"),
+    ],
+)
+async def test_invalid_identity_is_422_with_the_reason(api, over, reason):
+    r = await api.post("manager", "/api/customers", json=customer_body(**over))
+    assert r.status_code == 422, r.text
+    assert reason in r.json()["detail"]
+    assert "110105194912310021" not in r.text
+
+
+async def test_duplicate_id_is_409_whatever_the_spelling(api):
+    c, body = await create(api)
+    dup = customer_body(id_number=body["id_number"].lower().replace("x", "x") + " ")
+    dup["id_number"] = " ".join([body["id_number"][:6], body["id_number"][6:].lower()])
+    r = await api.post("manager", "/api/customers", json=dup)
+    assert r.status_code == 409, r.text
+    assert body["id_number"] not in r.text
+
+
+async def test_lookup_by_id_and_mobile_is_normalised(api):
+    c, body = await create(api)
+    # An ID ending in X, looked up in lowercase.
+    x_id = None
+    for _ in range(200):
+        cand = fresh_resident_id()
+        if cand.endswith("X"):
+            x_id = cand
+            break
+    assert x_id
+    cx, _ = await create(api, id_number=x_id)
+    r = await api.get("manager", "/api/customers", params={"id_number": x_id.lower()})
+    assert [i["id"] for i in r.json()["items"]] == [cx["id"]]
+    r = await api.get("manager", "/api/customers", params={"id_number": body["id_number"], "id_type": "resident_id"})
+    assert [i["id"] for i in r.json()["items"]] == [c["id"]]
+    for spelling in ("+86" + body["mobile"], "0086 " + body["mobile"], f"{body['mobile'][:3]}-{body['mobile'][3:7]}-{body['mobile'][7:]}"):
+        r = await api.get("sales", "/api/customers", params={"mobile": spelling})
+        assert r.status_code == 200, r.text
+        assert [i["id"] for i in r.json()["items"]] == [c["id"]], spelling
+    r = await api.get("manager", "/api/customers", params={"id_number": "110105194912310021"})
+    assert r.status_code == 422 and "check digit" in r.json()["detail"]
+
+
+async def test_consultant_sees_only_own_customers(api):
+    mine, body = await create(api, role="sales")
+    theirs, body2 = await create(api, role="sales#2")
+    r = await api.get("sales", f"/api/customers/{theirs['id']}")
+    assert r.status_code == 404
+    assert (await api.get("sales", f"/api/customers/{mine['id']}")).status_code == 200
+    r = await api.get("sales", "/api/customers", params={"mobile": body2["mobile"]})
+    assert r.json()["items"] == [] and r.json()["total"] == 0
+    ids = {i["id"] for i in (await api.get("sales", "/api/customers", params={"limit": 200})).json()["items"]}
+    assert mine["id"] in ids and theirs["id"] not in ids
+    for sub in ("visits", "follow-ups", "calls", "co-parties"):
+        assert (await api.get("sales", f"/api/customers/{theirs['id']}/{sub}")).status_code == 404
+        assert (await api.post("sales", f"/api/customers/{theirs['id']}/visits", json={})).status_code == 404
+    assert (await api.get("frontdesk", f"/api/customers/{theirs['id']}")).status_code == 200
+    # A consultant registers for themselves only.
+    r = await api.post("sales", "/api/customers", json=customer_body(consultant_id=api.users["sales#2"].id))
+    assert r.status_code == 403
+
+
+async def test_reassignment_by_manager_moves_visibility(api):
+    c, _ = await create(api, role="sales")
+    new = api.users["sales#2"].id
+    assert (await put(api, "sales", f"/api/customers/{c['id']}/consultant", json={"consultant_id": new})).status_code == 403
+    r = await put(api, "manager", f"/api/customers/{c['id']}/consultant", json={"consultant_id": new})
+    assert r.status_code == 200 and r.json()["consultant_id"] == new
+    assert (await api.get("sales", f"/api/customers/{c['id']}")).status_code == 404
+    assert (await api.get("sales#2", f"/api/customers/{c['id']}")).status_code == 200
+    r = await put(api, "manager", f"/api/customers/{c['id']}/consultant", json={"consultant_id": api.users["finance"].id})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize("role", ["manager", "finance", "legal"])
+async def test_reveal_is_allowed_and_audited(api, role):
+    c, body = await create(api)
+    r = await api.post(role, f"/api/customers/{c['id']}/reveal", json={"field": "id_number", "purpose": "合同核对 identity check"})
+    assert r.status_code == 200, r.text
+    assert r.json()["value"] == body["id_number"]
+    assert r.headers["cache-control"] == "no-store"
+    r = await api.post(role, f"/api/customers/{c['id']}/reveal", json={"field": "mobile", "purpose": "call back about refund"})
+    assert r.json()["value"] == body["mobile"]
+    log = (await api.get("manager", f"/api/customers/{c['id']}/reveals")).json()
+    assert [(e["field"], e["revealed_by"], e["revealed_by_role"]) for e in log] == [
+        ("id_number", api.users[role].id, role), ("mobile", api.users[role].id, role)]
+    assert log[0]["purpose"] == "合同核对 identity check" and log[0]["revealed_at"]
+    assert body["id_number"] not in json.dumps(log)
+    assert (await api.get("ops", f"/api/customers/{c['id']}/reveals")).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["sales", "frontdesk", "marketing", "ops", "citygm"])
+async def test_reveal_forbidden_for_other_roles_and_not_audited(api, role):
+    c, body = await create(api)
+    r = await api.post(role, f"/api/customers/{c['id']}/reveal", json={"field": "mobile", "purpose": "just curious"})
+    assert r.status_code == 403
+    assert body["mobile"] not in r.text
+    assert (await api.get("manager", f"/api/customers/{c['id']}/reveals")).json() == []
+
+
+async def test_reveal_needs_a_purpose_and_the_log_is_restricted(api):
+    c, _ = await create(api)
+    r = await api.post("manager", f"/api/customers/{c['id']}/reveal", json={"field": "mobile", "purpose": " "})
+    assert r.status_code == 422
+    assert (await api.get("finance", f"/api/customers/{c['id']}/reveals")).status_code == 403
+    assert (await api.get("sales", f"/api/customers/{c['id']}/reveals")).status_code == 403
+
+
+async def test_visits_first_then_repeat_per_group(api, session_factory):
+    c, _ = await create(api)
+    t0 = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
+    r = await api.post("sales", f"/api/customers/{c['id']}/visits", json={"visited_at": t0.isoformat(), "group_size": 3})
+    assert r.status_code == 201 and r.json()["kind"] == "first" and r.json()["group_size"] == 3
+    r = await api.post("frontdesk", f"/api/customers/{c['id']}/visits", json={"visited_at": (t0 + timedelta(days=5)).isoformat()})
+    assert r.json()["kind"] == "repeat"
+    # A back-dated visit becomes the first; the history is recomputed.
+    r = await api.post("sales", f"/api/customers/{c['id']}/visits", json={"visited_at": (t0 - timedelta(days=3)).isoformat(), "group_size": 2})
+    assert r.json()["kind"] == "first"
+    visits = (await api.get("sales", f"/api/customers/{c['id']}/visits")).json()
+    assert [v["kind"] for v in visits] == ["first", "repeat", "repeat"]
+    assert [v["group_size"] for v in visits] == [2, 3, 1]
+    r = await api.post("sales", f"/api/customers/{c['id']}/visits", json={"group_size": 0})
+    assert r.status_code == 422
+    with session_factory() as s:
+        assert last_visit(s, c["id"]) == t0 + timedelta(days=5)
+        assert visit_count(s, c["id"], t0 - timedelta(days=10), t0 + timedelta(days=1)) == 2
+    detail = (await api.get("sales", f"/api/customers/{c['id']}")).json()
+    assert detail["last_visit_at"].startswith("2026-11-06")
+
+
+async def test_follow_ups_with_topics_and_appointment(api, session_factory):
+    c, _ = await create(api)
+    now = datetime.now(timezone.utc)
+    appt = now + timedelta(days=2)
+    r = await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={
+        "at": (now - timedelta(days=1)).isoformat(), "channel": "wechat", "note": "问退房政策",
+        "topics": ["asked_refund_policy", "Asked_Refund_Policy", "price"], "next_appointment_at": appt.isoformat()})
+    assert r.status_code == 201, r.text
+    assert r.json()["topics"] == ["asked_refund_policy", "price"]
+    await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={"topics": ["asked_refund_policy"]})
+    await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={
+        "at": (now - timedelta(days=30)).isoformat(), "topics": ["asked_refund_policy"]})
+    r = await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={
+        "at": now.isoformat(), "next_appointment_at": (now - timedelta(hours=1)).isoformat()})
+    assert r.status_code == 422 and "after the follow-up" in r.json()["detail"]
+    r = await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={"topics": ["has space"]})
+    assert r.status_code == 422
+    fus = (await api.get("manager", f"/api/customers/{c['id']}/follow-ups")).json()
+    assert len(fus) == 3
+    with session_factory() as s:
+        assert refund_policy_inquiries(s, c["id"], now - timedelta(days=14)) == 2
+        assert refund_policy_inquiries(s, c["id"], now - timedelta(days=60)) == 3
+        assert len(refund_policy_inquiry_times(s, c["id"], now - timedelta(days=14))) == 2
+        assert abs((next_appointment(s, c["id"], now) - appt).total_seconds()) < 1
+        assert next_appointment(s, c["id"], appt + timedelta(seconds=1)) is None
+    detail = (await api.get("sales", f"/api/customers/{c['id']}")).json()
+    assert detail["next_appointment_at"] is not None
+
+
+async def test_calls_and_co_parties_are_masked(api):
+    c, _ = await create(api)
+    r = await api.post("sales", f"/api/customers/{c['id']}/calls", json={"direction": "outbound", "duration_seconds": 95})
+    assert r.status_code == 201 and r.json()["direction"] == "outbound"
+    assert len((await api.get("sales", f"/api/customers/{c['id']}/calls")).json()) == 1
+    co = customer_body()
+    r = await api.post("sales", f"/api/customers/{c['id']}/co-parties", json={
+        "relation": "co_resident", "name": "李四", "id_type": "resident_id", "id_number": co["id_number"], "mobile": co["mobile"]})
+    assert r.status_code == 201, r.text
+    detail = (await api.get("manager", f"/api/customers/{c['id']}")).text
+    assert "李四" in detail and co["id_number"] not in detail and co["mobile"] not in detail
+    r = await api.post("sales", f"/api/customers/{c['id']}/co-parties", json={
+        "relation": "co_owner", "name": "王五", "id_type": "resident_id", "id_number": "110105194912310021"})
+    assert r.status_code == 422
+
+
+async def test_rating_and_tags(api):
+    c, _ = await create(api)
+    r = await put(api, "sales", f"/api/customers/{c['id']}/rating", json={"rating": "a"})
+    assert r.status_code == 200 and r.json()["rating"] == "A"
+    assert (await put(api, "manager", f"/api/customers/{c['id']}/rating", json={"rating": "D"})).json()["rating"] == "D"
+    assert (await put(api, "manager", f"/api/customers/{c['id']}/rating", json={"rating": "E"})).status_code == 422
+    assert (await put(api, "finance", f"/api/customers/{c['id']}/rating", json={"rating": "C"})).status_code == 403
+    assert (await put(api, "sales#2", f"/api/customers/{c['id']}/rating", json={"rating": "C"})).status_code == 404
+    r = await put(api, "sales", f"/api/customers/{c['id']}/tags", json={"tags": ["改善型", "敏感", "改善型"]})
+    assert r.json()["tags"] == ["改善型", "敏感"]
+    r = await put(api, "sales", f"/api/customers/{c['id']}/tags", json={"tags": ["改善型"]})
+    assert r.status_code == 422 and "敏感" in r.json()["detail"]
+    r = await put(api, "manager", f"/api/customers/{c['id']}/tags", json={"tags": []})
+    assert r.status_code == 200 and r.json()["tags"] == []
+
+
+async def test_search_by_name_prefix_filters_and_pagination(api):
+    prefix = f"分页{uuid.uuid4().hex[:6]}"
+    created = [(await create(api, name=f"{prefix}{i:02d}"))[0] for i in range(7)]
+    await create(api, name=f"x{prefix}")  # not a prefix match
+    await put(api, "manager", f"/api/customers/{created[0]['id']}/rating", json={"rating": "A"})
+    seen = []
+    for offset in (0, 3, 6):
+        r = await api.get("manager", "/api/customers", params={"q": prefix, "limit": 3, "offset": offset})
+        page = r.json()
+        assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == offset
+        seen += [i["name"] for i in page["items"]]
+    assert seen == [f"{prefix}{i:02d}" for i in range(7)]
+    r = await api.get("manager", "/api/customers", params={"q": prefix, "rating": "A"})
+    assert [i["id"] for i in r.json()["items"]] == [created[0]["id"]]
+    r = await api.get("manager", "/api/customers", params={"q": prefix, "consultant_id": api.users["sales#2"].id})
+    assert r.json()["total"] == 0
+    r = await api.get("manager", "/api/customers", params={"q": "%"})
+    assert all(i["name"].startswith("%") for i in r.json()["items"])
+    assert (await api.get("manager", "/api/customers", params={"limit": 0})).status_code == 422
+
+
+async def test_concurrent_registrations_of_one_id_admit_one(api):
+    import asyncio
+
+    body = customer_body()
+    rs = await asyncio.gather(*[
+        api.post("manager", "/api/customers", json={**body, "mobile": customer_body()["mobile"]}) for _ in range(5)
+    ])
+    assert sorted(r.status_code for r in rs) == [201, 409, 409, 409, 409]
+
+
+async def test_filter_by_tag(api):
+    c, _ = await create(api)
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    await put(api, "manager", f"/api/customers/{c['id']}/tags", json={"tags": [tag]})
+    r = await api.get("manager", "/api/customers", params={"tag": tag})
+    assert [i["id"] for i in r.json()["items"]] == [c["id"]]
+
+
+async def test_post_lookup_keeps_numbers_out_of_the_url(api):
+    c, body = await create(api)
+    r = await api.post("manager", "/api/customers/lookup", json={"id_number": body["id_number"].lower()})
+    assert r.status_code == 200, r.text
+    assert [i["id"] for i in r.json()["items"]] == [c["id"]]
+    r = await api.post("sales", "/api/customers/lookup", json={"mobile": "+86" + body["mobile"]})
+    assert [i["id"] for i in r.json()["items"]] == [c["id"]]
+    r = await api.post("sales#2", "/api/customers/lookup", json={"mobile": body["mobile"]})
+    assert r.json()["total"] == 0
+    assert (await api.post("manager", "/api/customers/lookup", json={})).status_code == 422
