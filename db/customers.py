@@ -366,6 +366,15 @@ def refund_policy_inquiry_times(session: Session, customer_id: int, since: datet
     ))
 
 
+def topic_times(session: Session, customer_id: int, topic: str, since: datetime) -> list[datetime]:
+    """When follow-ups tagged `topic` were recorded since `since`, oldest first."""
+    return list(session.scalars(
+        select(CustomerFollowUp.at).where(
+            CustomerFollowUp.customer_id == customer_id, CustomerFollowUp.at >= since, _has_topic(topic),
+        ).order_by(CustomerFollowUp.at)
+    ))
+
+
 def refund_policy_inquiries(session: Session, customer_id: int, since: datetime) -> int:
     """How many follow-ups since `since` are tagged asked_refund_policy."""
     return int(session.scalar(

@@ -12,6 +12,7 @@ from datetime import datetime
 RATINGS = ("A", "B", "C", "D")
 SENSITIVE_TAG = "敏感"  # set by the refund archive step (activities/refund.py)
 ASKED_REFUND_POLICY = "asked_refund_policy"
+LITIGATION_THREAT = "litigation_threat"  # the customer threatened to sue: a red warning (domain/warnings.py)
 CO_PARTY_RELATIONS = ("co_owner", "co_resident")  # 共有人 / 共居人
 REVEALABLE_FIELDS = ("id_number", "mobile")
 REVEAL_ROLES = ("manager", "finance", "legal")

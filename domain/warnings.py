@@ -143,6 +143,67 @@ def check_downgrade(current: Level, new: Level, reason: str) -> None:
         raise DowngradeRefused("a downgrade needs a reason")
 
 
+# ---- customer-based warnings (refund inquiries, visits dropped, litigation threat) ------------
+
+LITIGATION_THREAT = "litigation_threat"  # rule name and the follow-up topic tag that raises it
+LITIGATION_SCORE = 50  # the same weight `warning_level` gives litigation risk
+DEFAULT_LITIGATION_WINDOW = timedelta(days=30)
+VISIT_PERIOD = timedelta(days=30)  # visits in the last period are compared with the period before
+# After a person responded, the same evidence raises no new warning at the same level for this long.
+REOPEN_COOLDOWN = timedelta(days=14)
+
+
+def rank(level: Level | str) -> int:
+    return _RANK[Level(level)]
+
+
+def litigation_threat_rule(
+    threats: Sequence[datetime], *, now: datetime, window: timedelta = DEFAULT_LITIGATION_WINDOW
+) -> RuleHit | None:
+    """Fires when a follow-up within `window` recorded that the customer threatened litigation."""
+    recent = [t for t in threats if now - window <= t <= now]
+    if not recent:
+        return None
+    return RuleHit(LITIGATION_THREAT, LITIGATION_SCORE, f"litigation threat recorded {max(recent).date().isoformat()}")
+
+
+def visit_periods(now: datetime, period: timedelta = VISIT_PERIOD) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
+    """([start, end) of the recent period, [start, end) of the period before it)."""
+    return (now - period, now), (now - 2 * period, now - period)
+
+
+def customer_warning(hits: Iterable[RuleHit], *, raised_at: datetime) -> WarningDecision | None:
+    """The level for a customer's fired rules: a litigation-threat hit makes it red (the hit carries the
+    litigation weight, so the risk score is not counted twice)."""
+    fired = tuple(hits)
+    litigation = any(h.rule == LITIGATION_THREAT for h in fired)
+    decision = warning_level([h for h in fired if h.rule != LITIGATION_THREAT], litigation, raised_at=raised_at)
+    if decision is None:
+        return None
+    return WarningDecision(decision.level, fired, decision.risk_score, decision.response_due,
+                           decision.respond_role, decision.escalate_to)
+
+
+def merge_rules(old: Sequence[Mapping], new: Iterable[RuleHit]) -> list[dict]:
+    """The rules recorded on a warning after a re-evaluation: old ones kept, a re-fired rule updated."""
+    out = {r["rule"]: dict(r) for r in old}
+    for h in new:
+        out[h.rule] = {"rule": h.rule, "score": h.score, "detail": h.detail}
+    return list(out.values())
+
+
+def needs_new_warning(
+    level: Level, *, last_closed_level: Level | str | None, last_responded_at: datetime | None, now: datetime,
+    cooldown: timedelta = REOPEN_COOLDOWN,
+) -> bool:
+    """Whether to open a new warning when none is open. After a response (whose level is the higher of the
+    level and what it was downgraded from) the same or a lower level waits for the cool-down: the person
+    has already seen that evidence. A higher level opens at once."""
+    if last_closed_level is None or last_responded_at is None:
+        return True
+    return rank(level) > rank(last_closed_level) or now - last_responded_at >= cooldown
+
+
 # ---- the mortgage timeline the late rule measures against (DOMAIN §3, convention) --------------
 
 DOCUMENTS_MIN_DAYS, DOCUMENTS_MAX_DAYS = 3, 7

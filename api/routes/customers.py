@@ -1,5 +1,7 @@
 """Customers (issue 3, DOMAIN §3 and §8): registration, masked read-outs, blind-index look-up, audited
 reveal, consultant visibility, rating, tags, co-owners / co-residents, visits, calls and follow-ups.
+Recording a visit, call or follow-up re-evaluates the customer's early warning (db/warnings.py) in the
+same transaction.
 
 Responses carry only masked numbers; the one exception is the reveal, which is audited first and
 answered with `Cache-Control: no-store`. Nothing here logs personal data.
@@ -15,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import STAFF, CipherDep, SessionDep, require_roles
 from db import customers as svc
+from db.warnings import evaluate_customer_warnings
 from db.errors import Forbidden, Invalid
 from db.models import Customer, User
 from domain import customers as rules
@@ -359,6 +362,7 @@ def post_visit(customer_id: int, body: VisitIn, user: Recorder, session: Session
     v = svc.add_visit(session, c, visited_at=_aware(body.visited_at) or _now(), group_size=body.group_size,
                       note=body.note, actor=user)
     out = next(x for x in _visits(session, c.id) if x.id == v.id)
+    evaluate_customer_warnings(session, customer_id=c.id, now=_now())  # same transaction as the visit
     session.commit()
     return out
 
@@ -381,6 +385,7 @@ def post_call(customer_id: int, body: CallIn, user: Recorder, session: SessionDe
     call = svc.add_call(session, c, called_at=_aware(body.called_at) or _now(), direction=body.direction,
                         duration_seconds=body.duration_seconds, note=body.note, actor=user)
     out = _call(call)
+    evaluate_customer_warnings(session, customer_id=c.id, now=_now())  # same transaction as the call
     session.commit()
     return out
 
@@ -403,6 +408,7 @@ def post_follow_up(customer_id: int, body: FollowUpIn, user: Recorder, session: 
     f = svc.add_follow_up(session, c, at=_aware(body.at) or _now(), channel=body.channel, note=body.note,
                           topics=body.topics, next_appointment_at=_aware(body.next_appointment_at), actor=user)
     out = _fu(f)
+    evaluate_customer_warnings(session, customer_id=c.id, now=_now())  # same transaction as the follow-up
     session.commit()
     return out
 

@@ -23,6 +23,7 @@ from api.deps import ClientDep, SessionDep, SettingsDep, require_roles
 from db.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from db.followup_models import Followup, WarningRecord
 from db.models import User
+from db.warnings import sweep_customer_warnings
 from domain.warnings import DowngradeRefused, Level, check_downgrade
 from workflows.followup_contracts import (
     Actor,
@@ -140,6 +141,26 @@ def respond_to_warning(
     w.responded_at, w.responded_by, w.response_note = now, user.id, body.note
     session.commit()
     return warning_out(w, now)
+
+
+class SweepOut(BaseModel):
+    evaluated: int
+    changed: list[WarningOut]
+
+
+@router.post("/api/warnings/sweep", response_model=SweepOut,
+             summary="Re-evaluate the customer-based warnings of every recently active customer")
+def sweep_warnings(
+    session: SessionDep,
+    _: Annotated[User, Depends(require_roles("ops", "manager"))],
+) -> SweepOut:
+    """The visits-dropped rule fires with no new record arriving, so it needs a sweep; a Temporal schedule
+    can call `db.warnings.sweep_customer_warnings` (through an activity) instead of this endpoint later."""
+    now = datetime.now(timezone.utc)
+    result = sweep_customer_warnings(session, now)
+    out = SweepOut(evaluated=result.evaluated, changed=[warning_out(w, now) for w in result.changed])
+    session.commit()
+    return out
 
 
 # ---- mortgage cases ---------------------------------------------------------------------------

@@ -298,3 +298,73 @@ async def test_post_lookup_keeps_numbers_out_of_the_url(api):
     r = await api.post("sales#2", "/api/customers/lookup", json={"mobile": body["mobile"]})
     assert r.json()["total"] == 0
     assert (await api.post("manager", "/api/customers/lookup", json={})).status_code == 422
+
+
+# --- early warnings raised from the customer's records (DOMAIN §5) ------------------------------
+
+
+async def _customer_warnings(api: Api, customer_id: int, open_only: bool = False) -> list[dict]:
+    r = await api.get("manager", "/api/warnings", params={"open": str(open_only).lower()})
+    assert r.status_code == 200, r.text
+    return [w for w in r.json() if w["customer_id"] == customer_id and w["case_ref"] == f"customer-{customer_id}"]
+
+
+async def test_records_raise_then_upgrade_one_warning_per_customer(api):
+    c, _ = await create(api)
+    cid, now = c["id"], datetime.now(timezone.utc)
+    fu = f"/api/customers/{cid}/follow-ups"
+    for days in (3, 2):
+        r = await api.post("sales", fu, json={"at": (now - timedelta(days=days)).isoformat(), "topics": ["asked_refund_policy"]})
+        assert r.status_code == 201, r.text
+    assert await _customer_warnings(api, cid) == []  # two inquiries: below the threshold
+    await api.post("sales", fu, json={"at": (now - timedelta(days=1)).isoformat(), "topics": ["asked_refund_policy"]})
+    [w] = await _customer_warnings(api, cid)
+    assert w["level"] == "yellow" and [x["rule"] for x in w["rules"]] == ["refund_policy_inquiries"]
+    assert w["respond_role"] == "sales" and w["risk_score"] == 40
+    assert datetime.fromisoformat(w["response_due"]) - datetime.fromisoformat(w["raised_at"]) == timedelta(hours=4)
+
+    # Visits dropped (two visits in the period before, none since, no appointment) → orange, the same warning.
+    for days in (45, 40):
+        r = await api.post("frontdesk", f"/api/customers/{cid}/visits", json={"visited_at": (now - timedelta(days=days)).isoformat()})
+        assert r.status_code == 201, r.text
+    [w2] = await _customer_warnings(api, cid)
+    assert w2["id"] == w["id"] and w2["level"] == "orange" and w2["respond_role"] == "manager"
+    assert [x["rule"] for x in w2["rules"]] == ["refund_policy_inquiries", "visits_dropped_no_appointment"]
+    due = datetime.fromisoformat(w2["response_due"]) - datetime.now(timezone.utc)
+    assert timedelta(hours=1, minutes=58) < due <= timedelta(hours=2)
+
+    # Re-evaluating (a call, another inquiry) neither duplicates nor downgrades it.
+    assert (await api.post("sales", f"/api/customers/{cid}/calls", json={})).status_code == 201
+    await api.post("sales", fu, json={"topics": ["asked_refund_policy"]})
+    [w3] = await _customer_warnings(api, cid)
+    assert w3["id"] == w["id"] and w3["level"] == "orange"
+
+    # A downgrade needs a reason.
+    r = await api.post("manager", f"/api/warnings/{w['id']}/respond", json={"note": "called", "downgrade_to": "yellow"})
+    assert r.status_code == 422 and "reason" in r.text
+
+    # A litigation threat → red, to HQ risk control at once.
+    r = await api.post("sales", fu, json={"note": "说要去法院起诉", "topics": ["litigation_threat"]})
+    assert r.status_code == 201, r.text
+    [w4] = await _customer_warnings(api, cid)
+    assert w4["id"] == w["id"] and w4["level"] == "red" and w4["respond_role"] == "hqrisk"
+    assert "litigation_threat" in [x["rule"] for x in w4["rules"]]
+    assert datetime.fromisoformat(w4["response_due"]) <= datetime.now(timezone.utc)
+
+    # HQ risk responds: the warning closes, and the same evidence does not reopen one.
+    r = await api.post("hqrisk", f"/api/warnings/{w['id']}/respond", json={"note": "legal contacted the buyer"})
+    assert r.status_code == 200, r.text
+    assert await _customer_warnings(api, cid, open_only=True) == []
+    await api.post("sales", fu, json={"topics": ["asked_refund_policy"]})
+    assert await _customer_warnings(api, cid, open_only=True) == []
+    assert len(await _customer_warnings(api, cid)) == 1
+
+
+async def test_litigation_threat_alone_raises_red_for_hqrisk(api):
+    c, _ = await create(api)
+    r = await api.post("sales", f"/api/customers/{c['id']}/follow-ups", json={"topics": ["litigation_threat"]})
+    assert r.status_code == 201, r.text
+    [w] = await _customer_warnings(api, c["id"])
+    assert w["level"] == "red" and w["respond_role"] == "hqrisk" and w["response_due"] == w["raised_at"]
+    assert [x["rule"] for x in w["rules"]] == ["litigation_threat"]
+    assert (await api.post("sales", f"/api/warnings/{w['id']}/respond", json={"note": "x"})).status_code == 403

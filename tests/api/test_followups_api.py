@@ -116,3 +116,30 @@ async def test_a_payment_plan_through_http_refuses_early_postponement_and_record
     assert r.status_code == 200 and r.json()["state"] == "settled", r.text
     r = await api.post("sales", f"/api/payment-plans/{plan}/responses/transfer", json={"seq": 2, "note": "a friend buys"})
     assert r.status_code == 200 and r.json()["state"] == "transfer_requested", r.text
+
+
+async def test_the_sweep_raises_visits_dropped_without_a_new_record(api, session_factory):
+    from db.customer_models import CustomerVisit
+    from tests.factories_customers import customer_body
+
+    r = await api.post("sales", "/api/customers", json=customer_body())
+    assert r.status_code == 201, r.text
+    cid, now = r.json()["id"], datetime.now(timezone.utc)
+    with session_factory.begin() as s:  # written behind the API's back: no evaluation ran
+        for days in (50, 40):
+            s.add(CustomerVisit(customer_id=cid, visited_at=now - timedelta(days=days), group_size=1, note="",
+                                recorded_by=api.users["sales"].id))
+
+    def mine(ws):
+        return [w for w in ws if w["customer_id"] == cid]
+
+    assert mine((await api.get("manager", "/api/warnings")).json()) == []
+    assert (await api.post("sales", "/api/warnings/sweep")).status_code == 403
+    r = await api.post("ops", "/api/warnings/sweep")
+    assert r.status_code == 200, r.text
+    assert r.json()["evaluated"] >= 1
+    [w] = mine(r.json()["changed"])
+    assert w["level"] == "yellow" and [x["rule"] for x in w["rules"]] == ["visits_dropped_no_appointment"]
+    r = await api.post("manager", "/api/warnings/sweep")
+    assert r.status_code == 200 and mine(r.json()["changed"]) == []
+    assert [x["id"] for x in mine((await api.get("manager", "/api/warnings")).json())] == [w["id"]]

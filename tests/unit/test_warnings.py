@@ -137,3 +137,58 @@ def test_mortgage_timeline_documents_within_7_days_late_after_5_more_working_day
     assert mortgage_documents_late_rule(expected_by=date(2026, 9, 28), today=documents_late_on(date(2026, 9, 28)),
                                         documents_complete=False) is not None
     assert approval_expected_by(date(2026, 11, 2)) == date(2026, 11, 23)  # 15 working days, 3 weeks
+
+
+# ---- customer-based warnings ------------------------------------------------------------------
+
+from domain.warnings import (  # noqa: E402
+    LITIGATION_THREAT,
+    customer_warning,
+    litigation_threat_rule,
+    merge_rules,
+    needs_new_warning,
+    visit_periods,
+)
+
+
+def test_a_litigation_threat_within_the_window_fires():
+    assert litigation_threat_rule([], now=NOW) is None
+    assert litigation_threat_rule([NOW - 40 * DAY], now=NOW) is None
+    hit = litigation_threat_rule([NOW - 40 * DAY, NOW - 2 * DAY], now=NOW)
+    assert hit is not None and hit.rule == LITIGATION_THREAT and hit.score == 50
+
+
+def test_customer_warning_levels_and_deadlines():
+    inq, drop, lit = RuleHit(REFUND_INQUIRIES, 40), RuleHit(VISITS_DROPPED, 40), RuleHit(LITIGATION_THREAT, 50)
+    assert customer_warning([], raised_at=NOW) is None
+    y = customer_warning([inq], raised_at=NOW)
+    assert y.level == Level.YELLOW and y.response_due == NOW + timedelta(hours=4) and y.respond_role == "sales"
+    o = customer_warning([inq, drop], raised_at=NOW)
+    assert o.level == Level.ORANGE and o.response_due == NOW + timedelta(hours=2) and o.respond_role == "manager"
+    r = customer_warning([lit], raised_at=NOW)
+    assert r.level == Level.RED and r.response_due == NOW and r.respond_role == "hqrisk"
+    assert [h.rule for h in r.fired] == [LITIGATION_THREAT] and r.risk_score == 50  # not counted twice
+    r2 = customer_warning([inq, lit], raised_at=NOW)
+    assert r2.level == Level.RED and r2.risk_score == 90 and len(r2.fired) == 2
+
+
+def test_merge_rules_keeps_old_and_updates_refired():
+    old = [{"rule": REFUND_INQUIRIES, "score": 40, "detail": "3"}]
+    merged = merge_rules(old, [RuleHit(REFUND_INQUIRIES, 50, "4"), RuleHit(VISITS_DROPPED, 30, "x")])
+    assert merged == [{"rule": REFUND_INQUIRIES, "score": 50, "detail": "4"}, {"rule": VISITS_DROPPED, "score": 30, "detail": "x"}]
+    assert old == [{"rule": REFUND_INQUIRIES, "score": 40, "detail": "3"}]
+
+
+def test_after_a_response_only_a_higher_level_or_the_cooldown_opens_a_new_warning():
+    assert needs_new_warning(Level.YELLOW, last_closed_level=None, last_responded_at=None, now=NOW)
+    closed = {"last_closed_level": Level.ORANGE, "last_responded_at": NOW - DAY}
+    assert not needs_new_warning(Level.YELLOW, now=NOW, **closed)
+    assert not needs_new_warning(Level.ORANGE, now=NOW, **closed)
+    assert needs_new_warning(Level.RED, now=NOW, **closed)
+    assert needs_new_warning(Level.ORANGE, now=NOW + 14 * DAY, **closed)
+
+
+def test_visit_periods_are_adjacent():
+    (rs, re_), (bs, be) = visit_periods(NOW)
+    assert re_ == NOW and rs == be
+    assert rs - bs == re_ - rs == timedelta(days=30)
