@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from config.settings import get_settings
+from db.errors import ServiceError
+from db.models import Subscription
+from db.refund_registration import register_refund_case
 from db.followup_models import (
     CalendarOverride,
     Followup,
@@ -16,7 +23,7 @@ from db.followup_models import (
     MortgageDisbursement,
     WarningRecord,
 )
-from workflows.followup_contracts import ApplyResult, FollowupRecord
+from workflows.followup_contracts import ApplyResult, FollowupRecord, StartRefundCase
 
 
 def load_calendar_overrides(session: Session) -> dict:
@@ -107,3 +114,31 @@ class FollowupActivities:
                     .on_conflict_do_nothing(index_elements=["loan_id"])
                 )
             return ApplyResult(applied=True, escalated=escalated)
+
+    @activity.defn(name="start_refund_from_followup")
+    async def start_refund_from_followup(self, req: StartRefundCase) -> str:
+        """Register a refund case for the subscription and start its workflow on this worker's task queue;
+        the case id. Idempotent: the subscription's open case is returned if there is one (a retry, a duplicate).
+
+        The registrant is the subscription's sales consultant — a person, so the refund case's four-eyes
+        rules apply (the consultant may register but not take the intake)."""
+        consultant_id = await asyncio.to_thread(self._consultant_of, req.subscription_id)
+        try:
+            case_id = await register_refund_case(
+                session_factory=self._sessions, client=activity.client(), subscription_id=req.subscription_id,
+                registered_by_user_id=consultant_id, task_queue=activity.info().task_queue,
+                speedup=get_settings().estateflow_drill_speedup, origin=req.origin,
+            )
+        except ServiceError as err:  # not found / not active / no policy: a retry would not help
+            raise ApplicationError(f"{req.followup_id}: no refund case started: {err}", type=type(err).__name__,
+                                   non_retryable=True) from None
+        activity.logger.info("%s: refund case %s (origin %s)", req.followup_id, case_id, req.origin)
+        return str(case_id)
+
+    def _consultant_of(self, subscription_id: int) -> int:
+        with self._sessions() as s:
+            sub = s.get(Subscription, subscription_id)
+            if sub is None:
+                raise ApplicationError(f"subscription {subscription_id} does not exist", type="NotFound",
+                                       non_retryable=True)
+            return sub.consultant_id

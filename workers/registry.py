@@ -24,7 +24,8 @@ _activities_before_followups = activities
 
 
 def activities(session_factory: sessionmaker[Session]) -> list:  # noqa: F811
-    return [*_activities_before_followups(session_factory), FollowupActivities(session_factory).apply_followup]
+    followups = FollowupActivities(session_factory)
+    return [*_activities_before_followups(session_factory), followups.apply_followup, followups.start_refund_from_followup]
 
 from workflows.payment_followup import PaymentFollowupWorkflow  # noqa: E402
 

@@ -130,6 +130,7 @@ class MortgageInput:
     calendar_overrides: tuple[CalendarOverrideEntry, ...] = ()
     documents_max_days: int = 7  # convention: documents take 3–7 days
     approval_max_working_days: int = 15  # convention: bank approval 5–15 working days
+    subscription_id: int | None = None  # set: a rejection starts a refund case for it (older payloads: None)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class PaymentPlanInput:
     daily_rate: Decimal = Decimal("0.0005")
     reminder_days_before: int = 3
     carry: PlanCarry = field(default_factory=PlanCarry)
+    subscription_id: int | None = None  # set: inability / transfer intention start a refund case (older payloads: None)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,15 @@ class PlanResult:
     runs: int
     reminders_sent: int
     late_fees: Decimal
+
+
+@dataclass(frozen=True)
+class StartRefundCase:
+    """Input of `start_refund_from_followup`: register a refund case for the subscription (idempotent)."""
+
+    followup_id: str
+    subscription_id: int
+    origin: str  # inability / transfer_intent / loan_rejected: <cause>
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         MortgageStatus,
         RuleHitRecord,
         StageChange,
+        StartRefundCase,
         WarningEscalation,
         WarningSpec,
         china_date,
@@ -85,6 +86,7 @@ class MortgageWorkflow:
         self._approval_expected_by: date | None = None
         self._warning_key: str | None = None
         self._escalated = False
+        self._rejection_cause = ""
 
     @workflow.run
     async def run(self, inp: MortgageInput) -> MortgageResult:
@@ -95,6 +97,9 @@ class MortgageWorkflow:
         await self._watch_documents()
         await workflow.wait_condition(lambda: self._stage in FINAL)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if (self._stage == S.REJECTED and self._inp.subscription_id is not None
+                and workflow.patched("mortgage-rejection-starts-refund-case")):
+            await self._start_refund_case()
         return MortgageResult(inp.loan_id, self._stage, self._warning_key is not None, self._escalated)
 
     async def _watch_documents(self) -> None:
@@ -145,6 +150,24 @@ class MortgageWorkflow:
                 pass
         return condition()
 
+    async def _start_refund_case(self) -> None:
+        """A rejection: start the refund case with the cause as its origin (the offer to-do stays recorded)."""
+        origin = f"loan_rejected: {self._rejection_cause}"
+        try:
+            case_id = await workflow.execute_activity(
+                "start_refund_from_followup", StartRefundCase(self._id, self._inp.subscription_id, origin),
+                result_type=str, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as err:
+            # Not startable (e.g. the subscription is no longer active): the offer to-do is left to a person.
+            workflow.logger.warning("%s: refund case not started: %s", self._id, err.cause or err)
+            await self._write(self._record("refund_case_failed", "refund_case_not_started", "system",
+                                           detail={"origin": origin, "error": str(err.cause or err)}))
+            return
+        await self._write(self._record("refund_case", "refund_case_started", "system",
+                                       detail={"case_id": case_id, "origin": origin,
+                                               "subscription_id": self._inp.subscription_id}))
+
     async def _calendar_not_covered(self, err: CalendarNotCovered) -> None:
         await self._write(self._record("calendar_not_covered", "calendar_not_covered", "system", actions=(
             ActionSpec(key="calendar_not_covered", kind="calendar", role="ops", message=str(err)),
@@ -179,6 +202,8 @@ class MortgageWorkflow:
             raise _err(ErrorType.CONFLICT, f"stage change not recorded: {err.cause or err}") from None
         finally:
             self._busy = False
+        if change.to_stage == S.REJECTED:
+            self._rejection_cause = change.rejection_cause
         if rec.detail.get("approval_expected_by"):
             self._approval_expected_by = date.fromisoformat(rec.detail["approval_expected_by"])
         self._stage = change.to_stage
@@ -224,7 +249,8 @@ class MortgageWorkflow:
                                           message=str(err)))
         if to == S.REJECTED:
             detail["rejection_cause"] = change.rejection_cause
-            # The refund case cannot be started from here yet: record the offer, with the cause, for a person.
+            # The offer, with the cause, is recorded for a person; with a subscription id in the input, run()
+            # also starts the refund case (patch "mortgage-rejection-starts-refund-case").
             actions.append(ActionSpec(
                 key="offer_refund", kind="offer_refund", role="manager",
                 message=f"loan {self._inp.loan_id} rejected by {self._inp.bank}: {change.rejection_cause}; "

@@ -3,7 +3,9 @@
 Per instalment: a reminder before the due date; once overdue, the graded response arrives as updates —
 a first postponement gives a grace period (default 7 days) while the late fee keeps accruing
 (domain/late_fee.py), a statement of inability records a request to start a refund case, an intention
-to transfer records a path-C request — and the payment itself. Each settled instalment ends the run with
+to transfer records a path-C request — and the payment itself. When the input names the subscription,
+both also start the refund case (activity `start_refund_from_followup`, patch "followup-starts-refund-case";
+origin inability / transfer_intent — path C itself stays the buyer's choice in the case). Each settled instalment ends the run with
 continue-as-new, carrying the small state forward, so a 30-year plan keeps a short history.
 Self-contained: instalments come in the input, not from the contracts tables.
 """
@@ -35,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         PlanOutcome,
         PlanResult,
         PlanStatus,
+        StartRefundCase,
         china_date,
     )
 
@@ -44,6 +47,8 @@ REMINDER_HOUR = time(9)  # reminders go out at 09:00 China time
 UNPOSTPONED_ESCALATION = timedelta(days=1)  # overdue, no word from the buyer: the manager is told after a day
 PAYMENT_ROLES = frozenset({"finance"})
 RESPONSE_ROLES = frozenset({"sales", "manager"})
+# The refund case a follow-up outcome starts (when the input names the subscription), by its origin.
+REFUND_ORIGINS = {PlanOutcome.REFUND_REQUESTED: "inability", PlanOutcome.TRANSFER_REQUESTED: "transfer_intent"}
 
 
 def _err(kind: ErrorType, msg: str) -> ApplicationError:
@@ -102,6 +107,7 @@ class PaymentFollowupWorkflow:
         carry = PlanCarry(next_index=self._carry.next_index + 1, run_no=self._carry.run_no + 1,
                           reminders_sent=reminders, late_fees=self._carry.late_fees + self._fee)
         if self._outcome is not None:
+            await self._start_refund_case(inst)
             return self._result(self._outcome, dataclasses.replace(carry, run_no=self._carry.run_no))
         if carry.next_index >= len(inp.instalments):
             await self._write(self._record("completed", "completed", stage="completed"))
@@ -128,6 +134,30 @@ class PaymentFollowupWorkflow:
                 detail={"seq": inst.seq, "late_fee_so_far": str(accrued), "phase": phase},
             ),)))
             escalated.add(phase)
+
+    async def _start_refund_case(self, inst: Instalment) -> None:
+        """Inability / transfer intention: start the refund case itself (the to-do for a person stays recorded).
+        Path C is not chosen here: that remains the buyer's choice at the case's choice step; the case
+        carries its origin (transfer_intent) for its manager."""
+        origin = REFUND_ORIGINS.get(self._outcome)
+        if self._inp.subscription_id is None or origin is None:
+            return
+        if not workflow.patched("followup-starts-refund-case"):
+            return
+        try:
+            case_id = await workflow.execute_activity(
+                "start_refund_from_followup", StartRefundCase(self._id, self._inp.subscription_id, origin),
+                result_type=str, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as err:
+            # Not startable (e.g. the subscription is no longer active): the recorded to-do is left to a person.
+            workflow.logger.warning("%s: refund case not started: %s", self._id, err.cause or err)
+            await self._write(self._record(f"refund_case_failed:{inst.seq}", "refund_case_not_started",
+                                           detail={"origin": origin, "error": str(err.cause or err)}))
+            return
+        await self._write(self._record(f"refund_case:{inst.seq}", "refund_case_started",
+                                       detail={"case_id": case_id, "origin": origin,
+                                               "subscription_id": self._inp.subscription_id}))
 
     def _grace_end(self, inst: Instalment) -> datetime:
         return _start_of(inst.due_date + timedelta(days=self._inp.grace_days + 1))
@@ -269,7 +299,7 @@ class PaymentFollowupWorkflow:
         inst = self._check_open(r.seq, r.actor.role, RESPONSE_ROLES)
         accrued = late_fee(overdue_amount=inst.amount, due_date=inst.due_date, paid_date=china_date(workflow.now()),
                            daily_rate=self._inp.daily_rate)
-        # Recorded as a request for a person: the refund case / transfer is started from its own screen.
+        # Recorded as a request for a person; with a subscription id, run() also starts the refund case.
         await self._step(self._record(
             f"{kind}:{inst.seq}", kind, r.actor.username, stage=str(outcome), detail={"note": r.note},
             actions=(ActionSpec(

@@ -6,11 +6,9 @@ import uuid
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
 
 from api.deps import (
     REGISTRARS,
@@ -43,9 +41,10 @@ from db.models import (
     Unit,
     User,
 )
-from db.refund_cases import get_case, open_refund_case, published_policy, workflow_input
+from db.refund_cases import get_case
+from db.refund_registration import ORIGIN_API, register_refund_case
 from domain.identity import mask_name
-from domain.refund import LossAssessment, case_deadlines
+from domain.refund import LossAssessment
 from workflows.contracts import Actor, LossRevision
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -82,6 +81,7 @@ def _summary_fields(case: RefundCase, unit: Unit, building: Building, customer: 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail, summary="Register a refund request")
 def create_case(
     payload: RefundCaseCreate,
+    request: Request,
     session: SessionDep,
     client: ClientDep,
     settings: SettingsDep,
@@ -99,37 +99,12 @@ def create_case(
             if session.get(Unit, payload.unit_id) is None:
                 raise NotFound(f"unit {payload.unit_id} does not exist")
             raise Conflict(f"unit {payload.unit_id} has no active subscription: there is nothing to refund")
-    policy = published_policy(session)
-    now = datetime.now(timezone.utc)
-    speedup = settings.estateflow_drill_speedup
-    try:
-        case = open_refund_case(
-            session, subscription_id=sub_id, registered_by=user, registered_at=now, policy=policy,
-            deadlines=case_deadlines(policy, now, speedup),
-        )
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("this subscription already has an open refund case") from None
-    sub = session.get(Subscription, sub_id)
-    inp = workflow_input(case=case, sub=sub, registered_by=user, policy=policy, speedup=speedup)
-
-    async def start():
-        return await client.start_workflow(
-            RefundCaseWorkflow.run, inp, id=case.workflow_id, task_queue=settings.temporal_task_queue
-        )
-
-    handle = run_async(start)
-    case.run_id = handle.first_execution_run_id or handle.result_run_id
-    try:
-        session.commit()
-    except Exception:
-        run_async(_terminate, client, case.workflow_id)
-        raise
-    return read_case(case.id, session, settings, user)
-
-
-async def _terminate(client: Client, workflow_id: str) -> None:
-    await client.get_workflow_handle(workflow_id).terminate("registration was not committed")
+    case_id = run_async(lambda: register_refund_case(
+        session_factory=request.app.state.session_factory, client=client, subscription_id=sub_id,
+        registered_by_user_id=user.id, task_queue=settings.temporal_task_queue,
+        speedup=settings.estateflow_drill_speedup, origin=ORIGIN_API, existing_ok=False,
+    ))
+    return read_case(case_id, session, settings, user)
 
 
 
