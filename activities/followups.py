@@ -13,8 +13,6 @@ from temporalio.exceptions import ApplicationError
 
 from config.settings import get_settings
 from db.errors import ServiceError
-from db.models import Subscription
-from db.refund_registration import register_refund_case
 from db.followup_models import (
     CalendarOverride,
     Followup,
@@ -23,6 +21,8 @@ from db.followup_models import (
     MortgageDisbursement,
     WarningRecord,
 )
+from db.models import Subscription
+from db.refund_registration import register_refund_case
 from workflows.followup_contracts import ApplyResult, FollowupRecord, StartRefundCase
 
 

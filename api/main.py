@@ -10,7 +10,17 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.routes import auth, contracts, customers, followups, inventory, refund_cases, subscriptions, system, tasks
+from api.routes import (
+    auth,
+    contracts,
+    customers,
+    followups,
+    inventory,
+    refund_cases,
+    subscriptions,
+    system,
+    tasks,
+)
 from config.settings import Settings, get_settings
 from db.errors import ServiceError
 from db.pii import PiiCipher

@@ -17,8 +17,22 @@ from sqlalchemy.orm import Session
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.inventory_models import Phase, PriceList, PriceListItem, PriceListStatus
 from db.ledger import set_unit_state
-from db.models import UNIT_STATE_LABELS, Building, Project, Unit, UnitState, UnitStateChange, User
-from domain.pricing import PricingError, check_floor_price, parse_decimal, total_price, unit_price
+from db.models import (
+    UNIT_STATE_LABELS,
+    Building,
+    Project,
+    Unit,
+    UnitState,
+    UnitStateChange,
+    User,
+)
+from domain.pricing import (
+    PricingError,
+    check_floor_price,
+    parse_decimal,
+    total_price,
+    unit_price,
+)
 from domain.units import (
     INVENTORY_ACTIONS,
     LOCKED,

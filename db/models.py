@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -198,6 +199,9 @@ class Subscription(Base):
     subscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), nullable=True)
     fee_waived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # 共居人知情确认书: the family's acknowledgment, recommended by the SOP against family-dispute refunds.
+    co_resident_ack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    signing_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)  # sign the contract by this day
 
 
 class RefundPolicyVersion(Base):

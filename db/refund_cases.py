@@ -52,7 +52,9 @@ def contract_snapshot(sub: Subscription) -> ContractSnapshot:
     deposit + receipts), otherwise from the subscription. The contract is read through `sub`'s session."""
     from sqlalchemy.orm import object_session
 
-    from db.contracts import contract_figures  # imported here: db.contracts is the contract module's
+    from db.contracts import (
+        contract_figures,  # imported here: db.contracts is the contract module's
+    )
 
     session = object_session(sub)
     figures = contract_figures(session, subscription_id=sub.id) if session is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -11,11 +12,25 @@ from db.errors import Conflict, Invalid, NotFound
 from db.ledger import set_unit_state
 from db.models import Customer, Subscription, SubscriptionStatus, Unit, User
 from domain.refund import ContractStage, DepositKind, money
-from domain.units import TransitionError, check_deposit, check_transition
+from domain.units import (
+    TransitionError,
+    check_deposit,
+    check_transition,
+    signing_deadline,
+)
 
 
 def subscribe(
-    session: Session, *, unit_id: int, customer_id: int, consultant: User, deposit_kind: DepositKind, deposit_amount: Decimal
+    session: Session,
+    *,
+    unit_id: int,
+    customer_id: int,
+    consultant: User,
+    deposit_kind: DepositKind,
+    deposit_amount: Decimal,
+    today: date,
+    co_resident_ack: bool = False,
+    deadline: date | None = None,
 ) -> Subscription:
     """Sell a unit: a row lock on the unit serialises competing attempts, and the partial unique index
     on active subscriptions per unit is the database's last word — a unit is never sold twice."""
@@ -30,6 +45,7 @@ def subscribe(
         raise Conflict(f"unit {unit.code}: {e}") from None
     try:
         check_deposit(kind=deposit_kind.value, deposit=deposit_amount, price=Decimal(unit.total_price))
+        sign_by = signing_deadline(today=today, requested=deadline)
     except TransitionError as e:
         raise Invalid(str(e)) from None
     sub = Subscription(
@@ -42,6 +58,8 @@ def subscribe(
         paid_amount=money(deposit_amount),
         stage=ContractStage.DEPOSIT_PAID.value,
         status=SubscriptionStatus.ACTIVE.value,
+        co_resident_ack=co_resident_ack,
+        signing_deadline=sign_by,
     )
     session.add(sub)
     try:

@@ -114,3 +114,16 @@ def check_deposit(*, kind: str, deposit: Decimal, price: Decimal) -> None:
             f"a 定金 of {deposit} exceeds 20% of the price ({(price * DINGJIN_CAP).quantize(Decimal('0.01'))}); "
             "the excess would not be earnest money (Civil Code art. 586)"
         )
+
+
+SIGNING_DAYS = 7  # convention: the online contract is signed within a week of the subscription
+
+
+def signing_deadline(*, today, requested=None, max_days: int = 30):
+    """The day the contract must be signed by: the requested day, or a week after subscribing."""
+    deadline = requested or today + timedelta(days=SIGNING_DAYS)
+    if deadline <= today:
+        raise TransitionError("the signing deadline must be after today")
+    if (deadline - today).days > max_days:
+        raise TransitionError(f"the signing deadline may be at most {max_days} days away")
+    return deadline

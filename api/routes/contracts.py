@@ -29,6 +29,7 @@ from db.contracts import (
     sign_contract,
 )
 from db.models import User
+from domain.late_fee import days_overdue
 from domain.payments import (
     PaymentMethod,
     PlannedInstalment,
@@ -36,7 +37,6 @@ from domain.payments import (
     contract_stage,
     filing_status,
 )
-from domain.late_fee import days_overdue
 
 router = APIRouter(prefix="/api/contracts", tags=["contracts"])
 

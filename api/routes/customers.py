@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import STAFF, CipherDep, SessionDep, require_roles
 from db import customers as svc
-from db.warnings import evaluate_customer_warnings
 from db.errors import Forbidden, Invalid
 from db.models import Customer, User
+from db.warnings import evaluate_customer_warnings
 from domain import customers as rules
 from domain.identity import IdType
 

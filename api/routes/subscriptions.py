@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,6 +18,12 @@ from domain.refund import DepositKind
 
 router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
 
+CHINA = timezone(timedelta(hours=8))
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
 
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,6 +31,8 @@ class SubscriptionCreate(BaseModel):
     customer_id: int
     deposit_kind: DepositKind
     deposit_amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    co_resident_ack: bool = False  # 共居人知情确认书 signed
+    signing_deadline: date | None = None  # default: a week from today
 
 
 class SubscriptionOut(BaseModel):
@@ -38,6 +46,8 @@ class SubscriptionOut(BaseModel):
     stage: str
     status: str
     subscribed_at: datetime
+    co_resident_ack: bool
+    signing_deadline: date | None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, summary="Subscribe a unit (认购)")
@@ -47,6 +57,7 @@ def create_subscription(
     sub = subscribe(
         session, unit_id=body.unit_id, customer_id=body.customer_id, consultant=user,
         deposit_kind=body.deposit_kind, deposit_amount=body.deposit_amount,
+        today=china_today(), co_resident_ack=body.co_resident_ack, deadline=body.signing_deadline,
     )
     try:
         session.commit()

@@ -10,7 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from db.customers import last_visit, next_appointment, refund_policy_inquiries, refund_policy_inquiry_times, visit_count
+from db.customers import (
+    last_visit,
+    next_appointment,
+    refund_policy_inquiries,
+    refund_policy_inquiry_times,
+    visit_count,
+)
 from tests.api.conftest import Api
 from tests.factories_customers import customer_body, fresh_resident_id
 

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from db.inventory_models import PriceList
 from db.models import Unit, UnitStateChange
 from tests.api.conftest import Api
-from tests.factories_inventory import csv_bytes, new_project, set_lock, unit_rows, units_grid, xlsx_bytes
+from tests.factories_inventory import (
+    csv_bytes,
+    new_project,
+    set_lock,
+    unit_rows,
+    units_grid,
+    xlsx_bytes,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -46,7 +47,7 @@ def test_fifty_concurrent_subscriptions_of_one_unit_sell_it_exactly_once_every_r
                 barrier.wait()
                 try:
                     subscribe(s, unit_id=unit_id, customer_id=customers[i], consultant=seller,
-                              deposit_kind=DepositKind.DINGJIN, deposit_amount=Decimal("100000"))
+                              deposit_kind=DepositKind.DINGJIN, deposit_amount=Decimal("100000"), today=date(2026, 11, 23))
                     s.commit()
                     return "sold"
                 except Conflict:
@@ -102,3 +103,18 @@ def test_the_database_itself_refuses_a_second_active_subscription(factory, sessi
         s.add(Subscription(unit_id=sc.unit_id, customer_id=sc.customer_id, consultant_id=sc.users["sales"].id,
                            price=Decimal("1"), deposit_amount=Decimal("1"), deposit_kind="订金", paid_amount=Decimal("1"),
                            stage="deposit_paid", status="active"))
+
+
+async def test_a_subscription_records_the_co_resident_acknowledgment_and_a_signing_deadline(factory, http):
+    users = factory.users()
+    api = Api(http, users)
+    customer, _, _ = factory.customer()
+    unit_a, unit_b = factory.available_units(2)
+    r = await api.post("sales", "/api/subscriptions", json={"unit_id": unit_a, "customer_id": customer, "deposit_kind": "定金",
+                                                          "deposit_amount": "50000.00", "co_resident_ack": True})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["co_resident_ack"] is True and body["signing_deadline"] is not None
+    r = await api.post("sales", "/api/subscriptions", json={"unit_id": unit_b, "customer_id": customer, "deposit_kind": "定金",
+                                                          "deposit_amount": "50000.00", "signing_deadline": "2020-01-01"})
+    assert r.status_code == 422 and "after today" in r.json()["detail"]

@@ -4,7 +4,12 @@ from datetime import date, datetime
 
 import pytest
 
-from domain.calendar import CalendarNotCovered, add_working_days, is_workday, working_days_between
+from domain.calendar import (
+    CalendarNotCovered,
+    add_working_days,
+    is_workday,
+    working_days_between,
+)
 
 
 def test_domain_example_5_working_days_after_2026_09_28_is_saturday_2026_10_10():

@@ -6,7 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from domain.pricing import PricingError, check_floor_price, floor_premium, parse_decimal, total_price, unit_price
+from domain.pricing import (
+    PricingError,
+    check_floor_price,
+    floor_premium,
+    parse_decimal,
+    total_price,
+    unit_price,
+)
 
 
 @pytest.mark.parametrize(

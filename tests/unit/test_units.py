@@ -12,9 +12,9 @@ from domain.units import (
     TRANSITIONS,
     ReasonMissing,
     RoleNotAllowed,
+    TransitionError,
     UnknownAction,
     WrongState,
-    TransitionError,
     check_deposit,
     check_transition,
     lock_expired,
@@ -110,3 +110,21 @@ def test_dingjin_is_capped_at_twenty_percent_of_the_price(kind, deposit, ok):
 def test_float_money_is_refused():
     with pytest.raises(TypeError):
         check_deposit(kind="定金", deposit=1000.0, price=Decimal("1000000"))
+
+
+@pytest.mark.parametrize(
+    "requested, expected_days, ok",
+    [(None, 7, True), (1, 1, True), (30, 30, True), (0, None, False), (31, None, False), (-3, None, False)],
+)
+def test_the_signing_deadline_defaults_to_a_week_and_stays_within_thirty_days(requested, expected_days, ok):
+    from datetime import date
+
+    from domain.units import signing_deadline
+
+    today = date(2026, 11, 23)
+    req = None if requested is None else today + timedelta(days=requested)
+    if ok:
+        assert signing_deadline(today=today, requested=req) == today + timedelta(days=expected_days)
+    else:
+        with pytest.raises(TransitionError):
+            signing_deadline(today=today, requested=req)

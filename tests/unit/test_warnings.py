@@ -129,7 +129,11 @@ def test_a_downgrade_needs_a_lower_level_and_a_reason(current, new, reason, ok):
 
 
 def test_mortgage_timeline_documents_within_7_days_late_after_5_more_working_days():
-    from domain.warnings import approval_expected_by, documents_expected_by, documents_late_on
+    from domain.warnings import (
+        approval_expected_by,
+        documents_expected_by,
+        documents_late_on,
+    )
 
     assert documents_expected_by(date(2026, 9, 21)) == date(2026, 9, 28)
     # 6 working days after 09-28 across National Day: 10-10 is the 5th (a Saturday workday), 10-12 the 6th

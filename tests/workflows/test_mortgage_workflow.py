@@ -18,18 +18,24 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.binaries import temporal_test_server
-from db.followup_models import Followup, FollowupAction, MortgageDisbursement, WarningRecord
+from db.followup_models import (
+    Followup,
+    FollowupAction,
+    MortgageDisbursement,
+    WarningRecord,
+)
 from domain.warnings import documents_expected_by, documents_late_on
 from workers.registry import WORKFLOWS, activities
 from workflows.followup_contracts import (
+    CHINA,
     Actor,
     CalendarOverrideEntry,
     MortgageInput,
     MortgageStage,
     StageChange,
+    china_date,
     mortgage_workflow_id,
 )
-from workflows.followup_contracts import CHINA, china_date
 from workflows.mortgage import MortgageWorkflow
 
 S = MortgageStage

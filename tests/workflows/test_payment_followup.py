@@ -24,15 +24,16 @@ from config.binaries import temporal_test_server
 from db.followup_models import Followup, FollowupAction, FollowupEvent
 from workers.registry import WORKFLOWS, activities
 from workflows.followup_contracts import (
+    CHINA,
     Actor,
     BuyerResponse,
     Instalment,
     PaymentPlanInput,
     PaymentReceived,
     PlanOutcome,
+    china_date,
     payment_plan_workflow_id,
 )
-from workflows.followup_contracts import CHINA, china_date
 from workflows.payment_followup import PaymentFollowupWorkflow
 
 FINANCE = Actor(1, "fin", "finance")
