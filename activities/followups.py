@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,7 +13,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from config.settings import get_settings
-from db.errors import ServiceError
+from db.contract_models import Contract
+from db.contracts import record_loan_disbursement, record_receipt
+from db.errors import Invalid, ServiceError
 from db.followup_models import (
     CalendarOverride,
     Followup,
@@ -21,9 +24,14 @@ from db.followup_models import (
     MortgageDisbursement,
     WarningRecord,
 )
-from db.models import Subscription
+from db.models import Subscription, User
 from db.refund_registration import register_refund_case
-from workflows.followup_contracts import ApplyResult, FollowupRecord, StartRefundCase
+from workflows.followup_contracts import (
+    ApplyResult,
+    DisbursementSpec,
+    FollowupRecord,
+    StartRefundCase,
+)
 
 
 def load_calendar_overrides(session: Session) -> dict:
@@ -113,7 +121,32 @@ class FollowupActivities:
                             recorded_by=rec.actor, recorded_at=rec.at)
                     .on_conflict_do_nothing(index_elements=["loan_id"])
                 )
+                if d.subscription_id is not None:
+                    self._disbursement_to_contract(s, rec, d)
             return ApplyResult(applied=True, escalated=escalated)
+
+    @staticmethod
+    def _disbursement_to_contract(s: Session, rec: FollowupRecord, d: DisbursementSpec) -> None:
+        """The loan money is a payment on the contract. If the contract refuses it (no plan yet, an
+        overpayment, ...), the mortgage step still stands and finance gets a to-do with the reason."""
+        contract_id = s.scalar(select(Contract.id).where(Contract.subscription_id == d.subscription_id))
+        if contract_id is None:
+            return
+        actor = s.get(User, d.recorded_by_user_id) if d.recorded_by_user_id else None
+        try:
+            if actor is None:
+                raise Invalid("the disbursement has no recording user")
+            with s.begin_nested():
+                at = datetime.combine(d.disbursed_on, datetime.min.time(), tzinfo=rec.at.tzinfo)
+                record_loan_disbursement(s, contract_id=contract_id, disbursed_at=at, amount=d.amount, actor=actor, now=rec.at)
+                record_receipt(s, contract_id=contract_id, amount=d.amount, received_on=d.disbursed_on,
+                               reference=f"按揭放款 {d.loan_id}", actor=actor, today=d.disbursed_on)
+        except ServiceError as err:
+            s.add(FollowupAction(
+                followup_id=rec.followup_id, action_key="disbursement_to_contract", kind="disbursement", role="finance",
+                message=f"loan {d.loan_id} disbursed {d.amount} but it could not be recorded on the contract: {err.message}",
+                detail={"contract_id": contract_id}, status="open",
+            ))
 
     @activity.defn(name="start_refund_from_followup")
     async def start_refund_from_followup(self, req: StartRefundCase) -> str:

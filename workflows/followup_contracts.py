@@ -94,6 +94,10 @@ class DisbursementSpec:
     loan_id: str
     amount: Decimal
     disbursed_on: date
+    # With a subscription that has a contract, the disbursement is also recorded on the contract:
+    # its loan is disbursed and the money is a receipt allocated to the instalments.
+    subscription_id: int | None = None
+    recorded_by_user_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -260,7 +260,10 @@ class MortgageWorkflow:
             ))
         if to == S.DISBURSED:
             detail["amount"] = str(change.disbursed_amount)
-            disbursement = DisbursementSpec(self._inp.loan_id, change.disbursed_amount, change.disbursed_on)
+            disbursement = DisbursementSpec(
+                self._inp.loan_id, change.disbursed_amount, change.disbursed_on,
+                subscription_id=self._inp.subscription_id, recorded_by_user_id=change.actor.user_id,
+            )
         return self._record(
             f"stage:{to}", "stage", change.actor.username, stage=to, detail=detail, actions=tuple(actions),
             close_actions=("collect_documents",) if to == S.DOCUMENTS_COMPLETE else (),

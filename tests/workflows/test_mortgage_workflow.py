@@ -234,3 +234,61 @@ async def test_documents_in_before_the_late_day_raise_no_warning(env, start, ses
     await advance(h, SALES, S.DOCUMENTS_COMPLETE)
     await env.sleep(timedelta(days=30))
     assert warnings_of(session_factory, inp) == []
+
+
+async def test_a_disbursement_is_recorded_as_a_payment_on_the_contract(start, session_factory, factory):
+    from db.contract_models import Contract
+    from db.contracts import set_payment_plan, sign_contract
+    from db.models import Subscription, User
+    from domain.payments import PaymentMethod, PlannedInstalment
+
+    sc = factory.scenario(price=Decimal("2000000"), deposit=Decimal("50000"))
+    with session_factory.begin() as s:
+        sales = s.get(User, sc.users["sales"].id)
+        c = sign_contract(s, subscription_id=sc.subscription_id, contract_no=f"HT-{uuid.uuid4().hex[:8]}",
+                          signed_on=date(2026, 11, 20), signer=sales, today=date(2026, 11, 23))
+        set_payment_plan(s, contract_id=c.id, method=PaymentMethod.COMMERCIAL_LOAN, actor=sales, instalments=[
+            PlannedInstalment(date(2026, 11, 25), Decimal("550000"), "首付"),
+            PlannedInstalment(date(2026, 12, 31), Decimal("1400000"), "按揭"),
+        ])
+        contract_id = c.id
+    fin = sc.users["finance"]
+    finance = Actor(fin.id, fin.username, "finance")
+    h, inp = await start(subscription_id=sc.subscription_id)
+    for to in (S.DOCUMENTS_COMPLETE, S.SIGNED):
+        await advance(h, SALES, to)
+    for to in (S.UNDER_REVIEW, S.APPROVED, S.REGISTERING):
+        await advance(h, finance, to)
+    await advance(h, finance, S.DISBURSED, disbursed_amount=Decimal("1400000.00"), disbursed_on=date(2026, 12, 1))
+    await h.result()
+    with session_factory() as s:
+        c = s.get(Contract, contract_id)
+        assert c.loan_disbursed_at is not None
+        assert s.get(Subscription, sc.subscription_id).stage == "loan_disbursed"
+        from db.contracts import contract_figures
+
+        stage, paid = contract_figures(s, subscription_id=sc.subscription_id)
+        assert stage == "loan_disbursed" and paid == Decimal("1450000.00")  # deposit + the loan
+
+
+async def test_a_disbursement_the_contract_refuses_leaves_a_to_do_for_finance(start, session_factory, factory):
+    sc = factory.scenario()
+    from db.contracts import sign_contract
+    from db.models import User
+
+    with session_factory.begin() as s:  # a contract without a payment plan cannot take a receipt
+        sign_contract(s, subscription_id=sc.subscription_id, contract_no=f"HT-{uuid.uuid4().hex[:8]}",
+                      signed_on=date(2026, 11, 20), signer=s.get(User, sc.users["sales"].id), today=date(2026, 11, 23))
+    fin = sc.users["finance"]
+    finance = Actor(fin.id, fin.username, "finance")
+    h, inp = await start(subscription_id=sc.subscription_id)
+    for to in (S.DOCUMENTS_COMPLETE, S.SIGNED):
+        await advance(h, SALES, to)
+    for to in (S.UNDER_REVIEW, S.APPROVED, S.REGISTERING):
+        await advance(h, finance, to)
+    await advance(h, finance, S.DISBURSED, disbursed_amount=Decimal("1000000.00"), disbursed_on=date(2026, 12, 1))
+    await h.result()
+    todo = actions(session_factory, inp)["disbursement_to_contract"]
+    assert todo.role == "finance" and "could not be recorded on the contract" in todo.message
+    d = rows(session_factory, select(MortgageDisbursement).where(MortgageDisbursement.loan_id == inp.loan_id))
+    assert len(d) == 1  # the mortgage step itself stands
