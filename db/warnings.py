@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import or_, select, text, union
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from db import customers as records
 from db.customer_models import CustomerFollowUp, CustomerVisit
-from db.followup_models import WarningRecord
+from db.followup_models import FollowupAction, WarningRecord
 from domain import customers as topics
 from domain.warnings import (
     DEFAULT_INQUIRY_WINDOW,
@@ -145,3 +146,28 @@ def sweep_customer_warnings(session: Session, now: datetime) -> SweepResult:
         if w is not None:
             out.changed.append(w)
     return out
+
+
+def escalate_overdue_warnings(session: Session, *, now: datetime) -> list[int]:
+    """Every warning nobody answered by its response deadline escalates once, to its `escalate_to` role:
+    an escalation to-do is recorded and the warning is marked. Rows another transaction holds are skipped
+    (the next sweep takes them). Returns the escalated warning ids."""
+    overdue = session.scalars(
+        select(WarningRecord)
+        .where(WarningRecord.responded_at.is_(None), WarningRecord.escalated_at.is_(None), WarningRecord.response_due <= now)
+        .order_by(WarningRecord.response_due)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for w in overdue:
+        w.escalated_at = now
+        session.execute(
+            pg_insert(FollowupAction)
+            .values(
+                followup_id=w.case_ref, action_key=f"escalation:{w.warning_key}", kind="escalation", role=w.escalate_to,
+                message=f"{w.level} warning on {w.case_ref} was not answered by {w.response_due.isoformat()}",
+                detail={"warning_id": w.id, "rules": w.rules}, status="open",
+            )
+            .on_conflict_do_nothing(index_elements=["followup_id", "action_key"])
+        )
+    session.flush()
+    return [w.id for w in overdue]

@@ -9,13 +9,27 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from config.settings import Settings, get_settings
 from db.session import make_engine, make_session_factory
 from workers.registry import WORKFLOWS, activities
+from workflows.warning_sweep import (
+    WARNING_SWEEP_EVERY,
+    WARNING_SWEEP_SCHEDULE_ID,
+    WarningSweepWorkflow,
+)
 
 log = logging.getLogger("estateflow.worker")
 
@@ -38,6 +52,21 @@ def build_worker(client: Client, session_factory, *, task_queue: str, executor: 
     )
 
 
+async def ensure_warning_sweep_schedule(client: Client, task_queue: str) -> None:
+    """The early-warning sweep runs every few minutes from a Temporal schedule (created once; idempotent)."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            WarningSweepWorkflow.run, id="estateflow-warning-sweep-run", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=WARNING_SWEEP_EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(WARNING_SWEEP_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -51,6 +80,7 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, make_session_factory(engine), task_queue=settings.temporal_task_queue, executor=executor)
+        await ensure_warning_sweep_schedule(client, settings.temporal_task_queue)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
             await stop.wait()
