@@ -5,9 +5,7 @@ refund case the activity registers runs on it too."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,15 +13,11 @@ import chinese_calendar
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config.binaries import temporal_test_server
 from db.followup_models import FollowupAction, FollowupEvent
 from db.models import CaseEvent, RefundCase, Unit, UnitState
 from db.refund_registration import register_refund_case
-from workers.registry import WORKFLOWS, activities
+from tests.workflows.conftest import eventually
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -45,31 +39,6 @@ from workflows.payment_followup import PaymentFollowupWorkflow
 S = MortgageStage
 FINANCE = Actor(1, "fin", "finance")
 SALES = Actor(2, "sal", "sales")
-
-
-@pytest.fixture(scope="module")
-async def env():
-    e = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
-    )
-    yield e
-    await e.shutdown()
-
-
-@pytest.fixture(scope="module")
-def executor():
-    with ThreadPoolExecutor(max_workers=8) as ex:
-        yield ex
-
-
-@pytest.fixture
-async def worker(env, session_factory, executor):
-    """ALL workflows and activities on one queue: the follow-ups, their activities and the refund cases."""
-    queue = f"test-{uuid.uuid4().hex}"
-    w = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(session_factory),
-               activity_executor=executor)
-    async with w:
-        yield queue
 
 
 @pytest.fixture
@@ -94,15 +63,6 @@ async def finish(env, h):
     that auto time-skipping would otherwise run out."""
     with env.auto_time_skipping_disabled():
         return await h.result()
-
-
-async def eventually(check, timeout: float = 10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 def cases_of(session_factory, subscription_id: int) -> list[RefundCase]:

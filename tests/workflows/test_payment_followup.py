@@ -5,9 +5,7 @@ must not leak into the other workflow tests."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,14 +13,10 @@ import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config.binaries import temporal_test_server
 from db.followup_models import Followup, FollowupAction, FollowupEvent
-from workers.registry import WORKFLOWS, activities
+from tests.workflows.conftest import eventually
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -38,29 +32,6 @@ from workflows.payment_followup import PaymentFollowupWorkflow
 
 FINANCE = Actor(1, "fin", "finance")
 SALES = Actor(2, "sal", "sales")
-
-
-@pytest.fixture(scope="module")
-async def env():
-    e = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
-    )
-    yield e
-    await e.shutdown()
-
-
-@pytest.fixture(scope="module")
-def executor():
-    with ThreadPoolExecutor(max_workers=8) as ex:
-        yield ex
-
-
-@pytest.fixture
-async def worker(env, session_factory, executor):
-    queue = f"test-{uuid.uuid4().hex}"
-    w = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(session_factory), activity_executor=executor)
-    async with w:
-        yield queue
 
 
 def add_months(d: date, n: int) -> date:
@@ -88,15 +59,6 @@ async def start(env, worker):
         h = env.client.get_workflow_handle(wf_id)
         if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
             await h.terminate("test finished")
-
-
-async def eventually(check, timeout: float = 10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 def actions(session_factory, inp) -> dict[str, FollowupAction]:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config.binaries import temporal_test_server
 from db.models import (
     CaseEvent,
     Customer,
@@ -33,34 +28,11 @@ from db.models import (
 )
 from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy
 from tests.drive import Case, open_case
-from workers.registry import WORKFLOWS, activities
+from tests.workflows.conftest import eventually
 from workflows.contracts import AssessmentSubmission
 from workflows.refund_case import RefundCaseWorkflow
 
 A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
-
-
-@pytest.fixture(scope="session")
-async def env():
-    e = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
-    )
-    yield e
-    await e.shutdown()
-
-
-@pytest.fixture(scope="session")
-def executor():
-    with ThreadPoolExecutor(max_workers=8) as ex:
-        yield ex
-
-
-@pytest.fixture
-async def worker(env, session_factory, executor):
-    queue = f"test-{uuid.uuid4().hex}"
-    w = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(session_factory), activity_executor=executor)
-    async with w:
-        yield queue
 
 
 @pytest.fixture
@@ -343,16 +315,6 @@ async def test_duplicate_assessments_sent_together_are_recorded_once(start, sess
     assert len(ok) == 1 and len(failed) == 2
     events = db(session_factory, select(CaseEvent.id).where(CaseEvent.case_id == uuid.UUID(case.case_id), CaseEvent.kind == "assessment"))
     assert len(events) == 1
-
-
-async def eventually(check, timeout: float = 10.0):
-    """After a time skip the timer's activity runs on its own; wait (in real time) until it has written."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 def breaches(session_factory, case: Case) -> dict[str, str]:
