@@ -36,9 +36,11 @@ from temporalio.worker import Worker
 from config.binaries import temporal_test_server
 from config.settings import PROJECT_ROOT
 from db.followup_models import FollowupAction
+from db.models import RefundCase
 from db.session import make_engine, make_session_factory
 from domain.warnings import documents_expected_by, documents_late_on
 from scripts.record_histories import _throwaway_database
+from tests.factories import Factory
 from workers.registry import WORKFLOWS, activities
 from workflows.followup_contracts import (
     CHINA,
@@ -59,7 +61,7 @@ from workflows.mortgage import MortgageWorkflow
 from workflows.payment_followup import PaymentFollowupWorkflow
 
 # One folder per version of the follow-up workflows; older folders stay so running cases keep replaying.
-HISTORY_SET = "followups-v1"
+HISTORY_SET = "followups-v2"  # v2: the refund-case patches (followup-starts-refund-case, ...)
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 
 S = MortgageStage
@@ -74,6 +76,7 @@ class Ctx:
     def __init__(self, env: WorkflowEnvironment, sf: sessionmaker[Session], queue: str) -> None:
         self.env, self.sf, self.queue = env, sf, queue
         self.started: list[str] = []  # workflow ids
+        self.subscriptions: list[int] = []  # refund cases of these are terminated after the scenario
 
     @property
     def client(self) -> Client:
@@ -267,8 +270,124 @@ async def payment_plan_inability(ctx: Ctx) -> tuple[str, str]:
     return first.id, first.result_run_id
 
 
+# --- followups-v2: the follow-up starts a refund case itself (subscription_id set on the input)
+
+
+def _subscription(ctx: Ctx):
+    """A real subscription (and a published policy) that a refund case can be registered for."""
+    factory = Factory(ctx.sf)
+    factory.policy()
+    sc = factory.scenario()
+    ctx.subscriptions.append(sc.subscription_id)
+    return sc
+
+
+def _refund_cases(ctx: Ctx) -> list[RefundCase]:
+    if not ctx.subscriptions:
+        return []
+    with ctx.sf() as s:
+        return list(s.scalars(select(RefundCase).where(RefundCase.subscription_id.in_(ctx.subscriptions))).all())
+
+
+async def _refund_case_started(ctx: Ctx, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(c.run_id for c in _refund_cases(ctx)):
+        if loop.time() > deadline:
+            raise TimeoutError(f"no refund case was started for {ctx.subscriptions}")
+        await asyncio.sleep(0.05)
+
+
+async def payment_plan_inability_refund(ctx: Ctx) -> tuple[str, str]:
+    """As payment_plan_inability, with subscription_id set: the follow-up starts the refund case itself."""
+    sc = _subscription(ctx)
+    today = china_date(await ctx.now())
+    plan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inp = PaymentPlanInput(plan_id=plan_id, customer_id=sc.customer_id, contract_ref=f"HT-{plan_id}",
+                           instalments=(Instalment(1, today + timedelta(days=10), Decimal("50000.00")),),
+                           subscription_id=sc.subscription_id)
+    wf_id = payment_plan_workflow_id(plan_id)
+    first = await ctx.client.start_workflow(PaymentFollowupWorkflow.run, inp, id=wf_id, task_queue=ctx.queue)
+    ctx.started.append(wf_id)
+    h = ctx.client.get_workflow_handle_for(PaymentFollowupWorkflow.run, wf_id)
+    await ctx.sleep_until(_at(inp.instalments[0].due_date + timedelta(days=2), 10))
+    await _action(ctx, h.id, "overdue:1")
+    await h.execute_update(PaymentFollowupWorkflow.state_inability, BuyerResponse(SALES, 1, "lost job"))
+    await _wait_until_closed(h)
+    await _refund_case_started(ctx)
+    return first.id, first.result_run_id
+
+
+async def mortgage_rejected_refund(ctx: Ctx) -> tuple[str, str]:
+    """A rejected mortgage with subscription_id set: the follow-up starts the refund case itself."""
+    sc = _subscription(ctx)
+    now = await ctx.now()
+    loan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inp = MortgageInput(
+        loan_id=loan_id, customer_id=sc.customer_id, contract_ref=f"HT-{loan_id}", bank="ICBC",
+        loan_amount=Decimal("1200000.00"), opened_at=now, calendar_overrides=_uncovered_weekdays(china_date(now)),
+        subscription_id=sc.subscription_id,
+    )
+    h = await ctx.client.start_workflow(MortgageWorkflow.run, inp, id=mortgage_workflow_id(loan_id),
+                                        task_queue=ctx.queue)
+    ctx.started.append(h.id)
+    await _advance(h, SALES, S.DOCUMENTS_COMPLETE)
+    await _advance(h, SALES, S.SIGNED)
+    await _advance(h, FINANCE, S.UNDER_REVIEW)
+    await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
+    await _wait_until_closed(h)
+    await _refund_case_started(ctx)
+    return h.id, h.result_run_id
+
+
+async def mortgage_disbursed_contract(ctx: Ctx) -> tuple[str, str]:
+    """A disbursement with subscription_id set, on a signed contract with a payment plan: the loan is
+    recorded as a payment on the contract."""
+    from db.contracts import set_payment_plan, sign_contract
+    from db.models import User
+    from domain.payments import PaymentMethod, PlannedInstalment
+
+    factory = Factory(ctx.sf)
+    sc = factory.scenario(price=Decimal("2000000"), deposit=Decimal("50000"))
+    today = china_date(await ctx.now())
+    with ctx.sf.begin() as s:
+        sales = s.get(User, sc.users["sales"].id)
+        c = sign_contract(s, subscription_id=sc.subscription_id, contract_no=f"HT-{uuid.uuid4().hex[:8]}",
+                          signed_on=today - timedelta(days=3), signer=sales, today=today)
+        set_payment_plan(s, contract_id=c.id, method=PaymentMethod.COMMERCIAL_LOAN, actor=sales, instalments=[
+            PlannedInstalment(today + timedelta(days=2), Decimal("550000"), "首付"),
+            PlannedInstalment(today + timedelta(days=38), Decimal("1400000"), "按揭"),
+        ])
+    fin, sal = sc.users["finance"], sc.users["sales"]
+    finance, sales_actor = Actor(fin.id, fin.username, "finance"), Actor(sal.id, sal.username, "sales")
+    now = await ctx.now()
+    loan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inp = MortgageInput(
+        loan_id=loan_id, customer_id=sc.customer_id, contract_ref=f"HT-{loan_id}", bank="ICBC",
+        loan_amount=Decimal("1400000.00"), opened_at=now, calendar_overrides=_uncovered_weekdays(china_date(now)),
+        subscription_id=sc.subscription_id,
+    )
+    h = await ctx.client.start_workflow(MortgageWorkflow.run, inp, id=mortgage_workflow_id(loan_id),
+                                        task_queue=ctx.queue)
+    ctx.started.append(h.id)
+    await _advance(h, sales_actor, S.DOCUMENTS_COMPLETE)
+    await _advance(h, sales_actor, S.SIGNED)
+    for to in (S.UNDER_REVIEW, S.APPROVED, S.REGISTERING):
+        await _advance(h, finance, to)
+    await _advance(h, finance, S.DISBURSED, disbursed_amount=Decimal("1400000.00"), disbursed_on=china_date(await ctx.now()))
+    await _wait_until_closed(h)
+    with ctx.sf() as s:
+        from db.contracts import contract_figures
+
+        stage, paid = contract_figures(s, subscription_id=sc.subscription_id)
+    if stage != "loan_disbursed" or paid != Decimal("1450000.00"):
+        raise RuntimeError(f"the disbursement was not recorded on the contract: {stage} {paid}")
+    return h.id, h.result_run_id
+
+
 SCENARIOS: tuple[Scenario, ...] = (mortgage_disbursed, mortgage_late_documents_rejected, payment_plan,
-                                   payment_plan_inability)
+                                   payment_plan_inability, payment_plan_inability_refund, mortgage_rejected_refund,
+                                   mortgage_disbursed_contract)
 
 
 # ------------------------------------------------------------------ recording
@@ -302,8 +421,10 @@ async def record() -> list:
                         workflow_id, first_run_id = await scenario(ctx)
                         runs = await _run_histories(env.client, workflow_id, first_run_id)
                     finally:
-                        # A run left open would hold the time-skipping server's clock.
-                        for wf_id in ctx.started:
+                        # A run left open would hold the time-skipping server's clock. Refund cases the
+                        # follow-up started are not recorded (their histories are scripts/record_histories').
+                        refund_ids = [c.workflow_id for c in _refund_cases(ctx) if c.workflow_id]
+                        for wf_id in [*ctx.started, *refund_ids]:
                             h = env.client.get_workflow_handle(wf_id)
                             if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
                                 await h.terminate("history recording aborted")

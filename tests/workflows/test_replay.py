@@ -3,7 +3,7 @@
 A failure here means a code change would break cases already running in production (non-determinism):
 version the change with workflow.patched() instead of editing the recorded files. After an intended,
 versioned change, re-record with `make histories` and commit the result.
-Refund-case sets: v1, v2 (scripts/record_histories.py); follow-ups: followups-v1
+Refund-case sets: v1, v2 (scripts/record_histories.py); follow-ups: followups-v1, followups-v2
 (scripts/record_followup_histories.py).
 """
 
@@ -21,7 +21,7 @@ from workers.registry import WORKFLOWS
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Required histories per family of sets: the refund sets are named v1, v2, ...; other families
-# "<family>-v1", ... (scripts/record_followup_histories.py records "followups-v1").
+# "<family>-v1", ... (scripts/record_followup_histories.py records "followups-v2"; v1 is kept for replay).
 REQUIRED = {
     "refund": {
         "path_a",
@@ -41,6 +41,14 @@ REQUIRED = {
         "payment_plan_inability",
     },
 }
+# Histories a single set requires on top of its family's (the workflow version they exercise is newer).
+REQUIRED_IN_SET = {
+    "followups-v2": {  # the follow-up starts the refund case itself (subscription_id on the input)
+        "payment_plan_inability_refund",
+        "mortgage_rejected_refund",
+        "mortgage_disbursed_contract",  # the disbursement is written to the contract
+    },
+}
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
 SETS = sorted({p.parent.name for p in FILES})
 
@@ -54,10 +62,11 @@ def family(set_name: str) -> str:
 
 
 def test_every_workflow_version_has_every_required_history():
-    assert {"v1", "v2", "followups-v1"} <= set(SETS)
+    assert {"v1", "v2", "followups-v1", "followups-v2"} <= set(SETS)
     for name in SETS:
         assert family(name) in REQUIRED, f"{name}: unknown history set (expected v<N> or <family>-v<N>)"
-        missing = REQUIRED[family(name)] - {p.stem for p in FILES if p.parent.name == name}
+        required = REQUIRED[family(name)] | REQUIRED_IN_SET.get(name, set())
+        missing = required - {p.stem for p in FILES if p.parent.name == name}
         assert not missing, f"{name}: missing recorded histories (run `make histories`): {sorted(missing)}"
 
 
