@@ -19,12 +19,21 @@ _BY_TYPE: dict[str, type[ServiceError]] = {
 }
 
 
-def run_update(client: Client, *, workflow_id: str, update: Any, payload: Any, update_id: str) -> StepResult:
-    """Send a human step to the case's workflow; the validator's refusal comes back as 403/409/422."""
+def run_update(
+    client: Client,
+    *,
+    workflow_id: str,
+    update: Any,
+    payload: Any,
+    update_id: str | None = None,
+    result_type: type = StepResult,
+    not_found: str = "the case's workflow has finished or does not exist",
+) -> Any:
+    """Send a human step to a workflow; the validator's refusal comes back as 403/409/422."""
 
-    async def call() -> StepResult:
+    async def call() -> Any:
         handle = client.get_workflow_handle(workflow_id)
-        return await handle.execute_update(update, payload, id=update_id, result_type=StepResult)
+        return await handle.execute_update(update, payload, id=update_id, result_type=result_type)
 
     try:
         return from_thread.run(call)
@@ -35,7 +44,7 @@ def run_update(client: Client, *, workflow_id: str, update: Any, payload: Any, u
         raise Conflict(str(cause or err)) from None
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound("the case's workflow has finished or does not exist") from None
+            raise NotFound(not_found) from None
         raise
 
 

@@ -14,13 +14,13 @@ from anyio import from_thread
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.followups import load_calendar_overrides
 from api.deps import ClientDep, SessionDep, SettingsDep, require_roles
-from db.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from api.temporal_calls import run_update
+from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.followup_models import Followup, WarningRecord
 from db.models import User
 from db.warnings import sweep_customer_warnings
@@ -29,7 +29,6 @@ from workflows.followup_contracts import (
     Actor,
     BuyerResponse,
     CalendarOverrideEntry,
-    ErrorType,
     Instalment,
     MortgageInput,
     MortgageStage,
@@ -50,13 +49,6 @@ WARNING_READERS = ("manager", "hqrisk", "ops")
 # Whoever the warning names (respond_role / escalate_to) may respond, and the site manager and HQ risk always.
 ALWAYS_RESPOND = {"manager", "hqrisk"}
 MORTGAGE_ROLES = ("finance", "sales")
-
-_BY_TYPE: dict[str, type[ServiceError]] = {
-    ErrorType.FORBIDDEN: Forbidden,
-    ErrorType.CONFLICT: Conflict,
-    ErrorType.INVALID: Invalid,
-}
-
 
 class RuleOut(BaseModel):
     rule: str
@@ -195,20 +187,10 @@ def _actor(user: User) -> Actor:
 
 
 def _update(client: Client, workflow_id: str, update: Any, payload: Any, result_type: type) -> Any:
-    async def call():
-        return await client.get_workflow_handle(workflow_id).execute_update(update, payload, result_type=result_type)
-
-    try:
-        return from_thread.run(call)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError):
-            raise _BY_TYPE.get(cause.type or "", Conflict)(cause.message) from None
-        raise Conflict(str(cause or err)) from None
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound("the follow-up's workflow has finished or does not exist") from None
-        raise
+    return run_update(
+        client, workflow_id=workflow_id, update=update, payload=payload, result_type=result_type,
+        not_found="the follow-up's workflow has finished or does not exist",
+    )
 
 
 def _status_out(s: MortgageStatus) -> MortgageOut:
