@@ -14,14 +14,15 @@ CENT = Decimal("0.01")
 DEFAULT_DAILY_RATE = Decimal("0.0005")
 
 
-def _as_date(value: object, name: str) -> date:
+def as_date(value: object, name: str) -> date:
     # datetime is a subclass of date; refuse it so a timezone never shifts the day count silently.
     if isinstance(value, datetime) or not isinstance(value, date):
         raise TypeError(f"{name} must be a date, not {type(value).__name__}")
     return value
 
 
-def _as_decimal(value: object, name: str) -> Decimal:
+def as_decimal(value: object, name: str) -> Decimal:
+    """A Decimal from a Decimal or int; floats, bools, strings and non-finite values are refused."""
     if isinstance(value, float):
         raise TypeError(f"{name} must be a Decimal, not a float (money is never a float)")
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
@@ -29,6 +30,11 @@ def _as_decimal(value: object, name: str) -> Decimal:
     dec = Decimal(value)
     if not dec.is_finite():
         raise ValueError(f"{name} must be a finite number")
+    return dec
+
+
+def _as_decimal(value: object, name: str) -> Decimal:
+    dec = as_decimal(value, name)
     if dec < 0:
         raise ValueError(f"{name} must not be negative")
     return dec
@@ -36,8 +42,8 @@ def _as_decimal(value: object, name: str) -> Decimal:
 
 def days_overdue(due_date: date, paid_date: date) -> int:
     """Days from the day after `due_date` to `paid_date` inclusive; 0 when paid on or before the due date."""
-    due = _as_date(due_date, "due_date")
-    paid = _as_date(paid_date, "paid_date")
+    due = as_date(due_date, "due_date")
+    paid = as_date(paid_date, "paid_date")
     return max((paid - due).days, 0)
 
 

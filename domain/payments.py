@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from domain.late_fee import DEFAULT_DAILY_RATE, days_overdue, late_fee
+from domain.late_fee import (
+    DEFAULT_DAILY_RATE,
+    as_date,
+    as_decimal,
+    days_overdue,
+    late_fee,
+)
 
 CENT = Decimal("0.01")
 FILING_DAYS = 30  # 备案 within 30 days of online signing (DOMAIN §3)
@@ -37,21 +43,11 @@ class FilingStatus(StrEnum):
     PENDING = "pending"
 
 
-def _date(value: object, name: str) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
-    return value
+_date = as_date  # the same refusals as the late fee: a datetime would let a timezone shift the day
 
 
 def _money(value: object, name: str) -> Decimal:
-    if isinstance(value, float):
-        raise TypeError(f"{name} must be a Decimal, not a float (money is never a float)")
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    dec = Decimal(value)
-    if not dec.is_finite():
-        raise ValueError(f"{name} must be a finite number")
-    return dec.quantize(CENT, rounding=ROUND_HALF_UP)
+    return as_decimal(value, name).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- filing (备案) -------------------------------------------------------------------------------
