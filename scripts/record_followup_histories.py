@@ -39,7 +39,7 @@ from db.followup_models import FollowupAction
 from db.models import RefundCase
 from db.session import make_engine, make_session_factory
 from domain.warnings import documents_expected_by, documents_late_on
-from scripts.record_histories import _throwaway_database
+from scripts.record_histories import _SCRATCH, _throwaway_database
 from tests.factories import Factory
 from workers.registry import WORKFLOWS, activities
 from workflows.followup_contracts import (
@@ -440,7 +440,8 @@ async def record() -> list:
 
 
 def main() -> None:
-    written = asyncio.run(record())
+    with _SCRATCH:
+        written = asyncio.run(record())
     print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
 
 

