@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import or_, select, text, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +21,7 @@ from db import customers as records
 from db.customer_models import CustomerFollowUp, CustomerVisit
 from db.followup_models import FollowupAction, WarningRecord
 from domain import customers as topics
+from domain.calendar import china_date
 from domain.warnings import (
     DEFAULT_INQUIRY_WINDOW,
     DEFAULT_LITIGATION_WINDOW,
@@ -38,8 +39,6 @@ from domain.warnings import (
     visits_dropped_rule,
 )
 
-CHINA = timezone(timedelta(hours=8))  # "today" is the sales office's day
-
 
 def customer_case_ref(customer_id: int) -> str:
     return f"customer-{customer_id}"
@@ -56,8 +55,8 @@ def customer_hits(session: Session, customer_id: int, now: datetime) -> list[Rul
         visits_dropped_rule(
             visits_recent=records.visit_count(session, customer_id, recent_start, recent_end),
             visits_before=records.visit_count(session, customer_id, before_start, before_end),
-            next_appointment=appointment.astimezone(CHINA).date() if appointment else None,
-            today=now.astimezone(CHINA).date(),
+            next_appointment=china_date(appointment) if appointment else None,
+            today=china_date(now),
         ),
         litigation_threat_rule(threats, now=now),
     ]

@@ -10,7 +10,7 @@ Pure: no I/O, no clock; safe to call from workflow code (pass the overrides in t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import chinese_calendar
 
@@ -18,6 +18,13 @@ Overrides = Mapping[date, bool]
 _NO_OVERRIDES: dict[date, bool] = {}
 # A guard against a loop over a range nobody meant (100 years of days).
 _MAX_SPAN_DAYS = 36_600
+
+CHINA = timezone(timedelta(hours=8))  # no DST in China: a fixed offset is exact
+
+
+def china_date(at: datetime) -> date:
+    """The business day (China time) of an instant."""
+    return at.astimezone(CHINA).date()
 
 
 class CalendarNotCovered(LookupError):

@@ -7,22 +7,17 @@ Frozen dataclasses, one per input. No personal data: customers are referenced by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.calendar import CHINA, china_date
 from workflows.contracts import Actor, ErrorType
 
-__all__ = ["Actor", "ErrorType"]
+__all__ = ["Actor", "ErrorType", "CHINA", "china_date"]
 
 
 
-CHINA = timezone(timedelta(hours=8))  # no DST in China: a fixed offset is exact
-
-
-def china_date(at: datetime) -> date:
-    """The business day (China time) of an instant."""
-    return at.astimezone(CHINA).date()
 
 
 def mortgage_workflow_id(loan_id: str) -> str:

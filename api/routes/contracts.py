@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from api.clock import china_today
 from api.deps import STAFF, SessionDep, require_roles
 from db.contract_models import Contract
 from db.contracts import (
@@ -40,12 +40,7 @@ from domain.payments import (
 
 router = APIRouter(prefix="/api/contracts", tags=["contracts"])
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SOON_DAYS = 7
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 Signers = Annotated[User, Depends(require_roles("sales", "manager"))]

@@ -9,23 +9,24 @@ answered with `Cache-Control: no-store`. Nothing here logs personal data.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
+from api.clock import china_today
 from api.deps import STAFF, CipherDep, SessionDep, require_roles
 from db import customers as svc
 from db.errors import Forbidden, Invalid
 from db.models import Customer, User
 from db.warnings import evaluate_customer_warnings
 from domain import customers as rules
+from domain.calendar import CHINA
 from domain.identity import IdType
 
 router = APIRouter(tags=["customers"])
 
-CHINA = timezone(timedelta(hours=8))
 
 Staff = Annotated[User, Depends(require_roles(*STAFF))]
 Registrar = Annotated[User, Depends(require_roles("frontdesk", "sales", "manager"))]
@@ -39,7 +40,7 @@ def _now() -> datetime:
 
 
 def _today() -> date:
-    return datetime.now(CHINA).date()
+    return china_today()
 
 
 # --- schemas ---------------------------------------------------------------------------------

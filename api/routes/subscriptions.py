@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from api.clock import china_today
 from api.deps import SessionDep, require_roles
 from db.errors import Conflict
 from db.models import User
@@ -18,11 +19,7 @@ from domain.refund import DepositKind
 
 router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
 
-CHINA = timezone(timedelta(hours=8))
 
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 class SubscriptionCreate(BaseModel):
