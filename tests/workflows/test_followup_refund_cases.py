@@ -17,7 +17,7 @@ from temporalio.client import WorkflowExecutionStatus
 from db.followup_models import FollowupAction, FollowupEvent
 from db.models import CaseEvent, RefundCase, Unit, UnitState
 from db.refund_registration import register_refund_case
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, terminate_if_running
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -50,9 +50,7 @@ async def scenario(env, factory, session_factory):
     wf_ids = [*_STARTED, *(c.workflow_id for c in cases_of(session_factory, sc.subscription_id))]
     _STARTED.clear()
     for wf_id in wf_ids:
-        h = env.client.get_workflow_handle(wf_id)
-        if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await h.terminate("test finished")
+        await terminate_if_running(env.client.get_workflow_handle(wf_id))
 
 
 _STARTED: list[str] = []  # follow-up workflow ids of the running test

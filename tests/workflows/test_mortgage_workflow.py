@@ -9,7 +9,7 @@ from decimal import Decimal
 import chinese_calendar
 import pytest
 from sqlalchemy import select
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from db.followup_models import (
@@ -19,7 +19,7 @@ from db.followup_models import (
     WarningRecord,
 )
 from domain.warnings import documents_expected_by, documents_late_on
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, terminate_if_running
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -68,8 +68,7 @@ async def start(env, worker):
     yield _start
     # A run left open would hold the shared time-skipping server's clock once its worker is gone.
     for h in handles:
-        if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await h.terminate("test finished")
+        await terminate_if_running(h)
 
 
 def rows(session_factory, stmt):

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from db.followup_models import Followup, FollowupAction, FollowupEvent
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, terminate_if_running
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -56,9 +56,7 @@ async def start(env, worker):
 
     yield _start
     for wf_id in ids:
-        h = env.client.get_workflow_handle(wf_id)
-        if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await h.terminate("test finished")
+        await terminate_if_running(env.client.get_workflow_handle(wf_id))
 
 
 def actions(session_factory, inp) -> dict[str, FollowupAction]:

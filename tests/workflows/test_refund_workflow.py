@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from db.models import (
@@ -28,7 +28,7 @@ from db.models import (
 )
 from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy
 from tests.drive import Case, open_case
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, terminate_if_running
 from workflows.contracts import AssessmentSubmission
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -56,9 +56,7 @@ async def start(env, session_factory, worker, policy, factory):
     yield _start
     # A run left open would hold the shared time-skipping server's clock once its worker is gone.
     for case in started:
-        desc = await case.handle.describe()
-        if desc.status == WorkflowExecutionStatus.RUNNING:
-            await case.handle.terminate("test finished")
+        await terminate_if_running(case.handle)
 
 
 def refused(exc_info) -> ApplicationError:
