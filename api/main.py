@@ -14,8 +14,10 @@ from api.routes import (
     auth,
     contracts,
     customers,
+    evidence,
     followups,
     inventory,
+    lookup,
     refund_cases,
     subscriptions,
     system,
@@ -65,7 +67,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             ]},
         )
 
-    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups):
+    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
+                   lookup, evidence):
         app.include_router(module.router)
     return app
 

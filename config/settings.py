@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     data_key: str = DEV_DATA_KEY
     blind_index_key: str = DEV_BLIND_INDEX_KEY
 
+    # Evidence uploads on refund cases (stored under data_dir/evidence): the largest file accepted.
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # The absolute URL the sales-office QR codes point at (e.g. https://estateflow.example.com/);
+    # empty means the URL the request came in on.
+    public_base_url: str = ""
+
     # Divides every SLA duration for training drills and demos (1 = real time).
     estateflow_drill_speedup: int = Field(default=1, ge=1)
 

@@ -2,7 +2,7 @@
 
 from db import models  # noqa: F401
 
-for _name in ("inventory_models", "customer_models", "contract_models", "followup_models"):
+for _name in ("inventory_models", "customer_models", "contract_models", "followup_models", "evidence_models"):
     try:
         __import__(f"db.{_name}")
     except ModuleNotFoundError as err:  # a module not written yet

@@ -142,8 +142,10 @@ class Unit(Base):
 
 class UnitStateChange(Base):
     __tablename__ = "unit_state_changes"
+    # (unit_id, id): a unit's history, and its newest change in one index probe (the board version).
+    __table_args__ = (Index("ix_unit_state_changes_unit_id_id", "unit_id", "id"),)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     from_state: Mapped[str] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(64))

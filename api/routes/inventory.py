@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
 
 from api.deps import STAFF, SessionDep, require_roles
 from db.errors import Invalid, NotFound
@@ -31,7 +32,7 @@ from db.inventory import (
     transition_unit,
     unit_history,
 )
-from db.models import Project, User
+from db.models import Project, Unit, UnitState, UnitStateChange, User
 from domain.units import LOCK_TTL
 
 router = APIRouter(tags=["inventory"])
@@ -230,6 +231,49 @@ def _board_rows(session, request: Request, project_id: int, building_id: int | N
     if expire_locks(session, now=_now(), ttl=_ttl(request), project_id=project_id):
         session.commit()
     return board_rows(session, project_id=project_id, building_id=building_id, state=state)
+
+
+class BoardVersionOut(BaseModel):
+    project_id: int
+    version: int
+    changed_at: datetime | None
+
+
+def _board_version(session, project_id: int, now: datetime, ttl: timedelta):
+    """(version, changed_at, a lock has lapsed) in one statement: the newest audit row over the project's
+    units — one backward probe of ix_unit_state_changes_unit_id_id per unit — and whether the board's lazy
+    lock expiry has work to do (a lapsed lock would otherwise never move the version)."""
+    newest = (
+        select(UnitStateChange.id)
+        .where(UnitStateChange.unit_id == Unit.id)
+        .order_by(UnitStateChange.id.desc())
+        .limit(1)
+        .correlate(Unit)
+        .scalar_subquery()
+    )
+    top = select(func.max(newest)).where(Unit.project_id == project_id).scalar_subquery()
+    lapsed = select(Unit.id).where(Unit.project_id == project_id, Unit.state == UnitState.LOCKED,
+                                   Unit.locked_at <= now - ttl).exists()
+    row = session.execute(
+        select(Project.id, UnitStateChange.id, UnitStateChange.at, lapsed)
+        .outerjoin(UnitStateChange, UnitStateChange.id == top)
+        .where(Project.id == project_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"project {project_id} does not exist")
+    return row[1] or 0, row[2], bool(row[3])
+
+
+# Declared before the board route; the paths do not overlap, but a poll must never hit a heavier route.
+@router.get("/api/projects/{project_id}/board/version", response_model=BoardVersionOut,
+            summary="The board's change version (the newest unit state change): poll it, reload the board when it moves")
+def board_version_route(project_id: int, request: Request, session: SessionDep, _: Staff) -> BoardVersionOut:
+    now, ttl = _now(), _ttl(request)
+    version, changed_at, lapsed = _board_version(session, project_id, now, ttl)
+    if lapsed and expire_locks(session, now=now, ttl=ttl, project_id=project_id):
+        session.commit()
+        version, changed_at, _lapsed = _board_version(session, project_id, now, ttl)
+    return BoardVersionOut(project_id=project_id, version=version, changed_at=changed_at)
 
 
 @router.get("/api/projects/{project_id}/board", response_model=BoardOut, summary="The 销控 board, by building and floor")
