@@ -19,6 +19,7 @@ from api.routes import (
     inventory,
     lookup,
     refund_cases,
+    stats,
     subscriptions,
     system,
     tasks,
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             ]},
         )
 
-    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
+    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
                    lookup, evidence):
         app.include_router(module.router)
     return app

@@ -1,17 +1,21 @@
 """Demo data, seeded once: one user per role, the published policy, one project with 2 buildings and
-200 units, and subscriptions in every stage a refund can meet."""
+200 units, subscriptions in every stage a refund can meet, and 30 days of visits, calls and sales for the
+statistics page."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.security import hash_password
+from db.contracts import record_receipt, set_payment_plan, sign_contract
+from db.customer_models import CustomerCall, CustomerFollowUp, CustomerVisit
 from db.customers import new_customer
 from db.demo_ids import mobile, resident_id
+from db.ledger import set_unit_state
 from db.models import (
     Building,
     Project,
@@ -23,6 +27,8 @@ from db.models import (
     User,
 )
 from db.pii import PiiCipher
+from domain.calendar import CHINA
+from domain.payments import PaymentMethod, PlannedInstalment
 from domain.refund import RefundPolicy, money, policy_to_body
 
 DEMO_PASSWORD = "estateflow"
@@ -48,6 +54,8 @@ STAGES = (
     ("loan_disbursed", "定金", Decimal("50000"), Decimal("1.00"), UnitState.SIGNED),
 )
 PER_STAGE = 6
+STATS_DAYS = 30  # visits, calls and sales over the last 30 days, so the statistics page has charts
+PROSPECTS = 60
 
 
 def seed(session_factory: sessionmaker[Session], cipher: PiiCipher, *, today: date | None = None) -> bool:
@@ -97,7 +105,60 @@ def seed(session_factory: sessionmaker[Session], cipher: PiiCipher, *, today: da
         for j in range(4):  # replacement buyers for path C
             new_customer(s, cipher, name=f"接盘客户{j + 1}", id_type="resident_id", id_number=resident_id(900 + j),
                          mobile=mobile(20_000_000 + j), consultant_id=users["sales"].id, today=today)
+        _demo_activity(s, cipher, users, units[1::7][:12], names, today)  # units the stages above do not use
     return True
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), CHINA)
+
+
+def _demo_activity(s: Session, cipher: PiiCipher, users: dict[str, User], units: list[Unit], names: list[str],
+                   today: date) -> None:
+    """Prospects with visits, calls and follow-ups on each of the last 30 days and today (from 09:00 China
+    time) and a sale per unit among them, 2 to 24 days ago; sales older than a week are signed with a first
+    receipt. Deterministic for a given `today`."""
+    sales, frontdesk = users["sales"], users["frontdesk"]
+    prospects = [
+        new_customer(s, cipher, name=names[(7 * j + 3) % len(names)], id_type="resident_id", id_number=resident_id(500 + j),
+                     mobile=mobile(30_000_000 + j * 7919), consultant_id=sales.id, today=today, rating="ABCD"[j % 4])
+        for j in range(PROSPECTS)
+    ]
+    v = 0  # visits so far: about two in three are a new prospect's first visit, the rest repeats
+    for k in range(STATS_DAYS, -1, -1):
+        day = today - timedelta(days=k)
+        for g in range(2 + k * 7 % 5):
+            s.add(CustomerVisit(customer_id=prospects[v * 2 // 3 % PROSPECTS].id, visited_at=_at(day, 10 + g, 15 * (k % 4)),
+                                group_size=1 + (k + g) % 3, note="", recorded_by=frontdesk.id))
+            v += 1
+        for g in range(3 + k % 4):
+            s.add(CustomerCall(customer_id=prospects[(k * 5 + g) % PROSPECTS].id, called_at=_at(day, 9, 5 * g),
+                               direction="inbound" if g % 3 else "outbound", duration_seconds=60 + 30 * g, note="",
+                               recorded_by=frontdesk.id))
+        if k % 3 == 0:
+            at = _at(day, 17)
+            s.add(CustomerFollowUp(customer_id=prospects[k % PROSPECTS].id, at=at, channel="phone", note="邀约看样板间",
+                                   topics=[], next_appointment_at=at + timedelta(days=3), recorded_by=sales.id))
+    deposit = Decimal("50000")
+    for m, unit in enumerate(units):
+        day = today - timedelta(days=2 + 2 * m)
+        sub = Subscription(unit_id=unit.id, customer_id=prospects[2 * m].id, consultant_id=sales.id, price=unit.total_price,
+                           deposit_amount=deposit, deposit_kind="定金", paid_amount=deposit, stage="deposit_paid",
+                           status="active", subscribed_at=_at(day, 15), signing_deadline=day + timedelta(days=7))
+        s.add(sub)
+        s.flush()
+        set_unit_state(s, unit, UnitState.SUBSCRIBED, actor=sales.username, reason=f"认购 #{sub.id}", at=sub.subscribed_at)
+        s.flush()  # sign_contract re-reads the unit
+        signed_on = day + timedelta(days=5)
+        if signed_on > today - timedelta(days=3):
+            continue  # still within its signing week
+        c = sign_contract(s, subscription_id=sub.id, contract_no=f"HT-DEMO-{m + 1:03d}", signed_on=signed_on,
+                          signer=sales, today=today)
+        set_payment_plan(s, contract_id=c.id, method=PaymentMethod.FULL, actor=sales, instalments=[
+            PlannedInstalment(due_on=signed_on + timedelta(days=45), amount_due=money(unit.total_price - deposit), label="全款")])
+        record_receipt(s, contract_id=c.id, amount=money(unit.total_price * Decimal("0.30") - deposit),
+                       received_on=signed_on + timedelta(days=2), reference=f"POS-DEMO-{m + 1:03d}", actor=users["finance"],
+                       today=today)
 
 
 def demo_ids_note() -> str:

@@ -1,0 +1,106 @@
+"""Sales statistics (DOMAIN §7) for the charts page, and the same figures as an XLSX workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
+
+from api.clock import china_today
+from api.deps import SessionDep, require_roles
+from db.models import Project, User
+from db.stats import sales_stats, stats_xlsx
+
+router = APIRouter(tags=["stats"])
+
+STATS_ROLES = ("manager", "marketing", "finance", "citygm", "hqrisk", "ops", "sales")
+Reader = Annotated[User, Depends(require_roles(*STATS_ROLES))]
+Period = Literal["today", "week", "month"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class VisitsOut(BaseModel):
+    groups: int
+    first: int
+    repeat: int
+
+
+class SubscriptionsOut(BaseModel):
+    count: int
+    amount: Decimal
+    cancelled: int
+    net_count: int
+    net_amount: Decimal
+
+
+class ContractsOut(BaseModel):
+    count: int
+    amount: Decimal
+    refunded: int
+    net_count: int
+    net_amount: Decimal
+
+
+class CollectionsOut(BaseModel):
+    received: Decimal
+    refunded: Decimal
+    net: Decimal
+
+
+class ConversionOut(BaseModel):
+    visit_to_subscription: Decimal | None
+    subscription_to_contract: Decimal | None
+
+
+class SellThroughOut(BaseModel):
+    layout: str
+    released: int
+    sold: int
+    rate: Decimal | None
+
+
+class DayOut(BaseModel):
+    date: date
+    subscriptions: int
+    contracts: int
+    collections: Decimal
+
+
+class StatsOut(BaseModel):
+    """Money: Decimal strings with two places; rates: four places, null when there is nothing to divide by."""
+
+    project_id: int
+    period: Period
+    date_from: date
+    date_to: date
+    calls: int
+    visits: VisitsOut
+    effective_customers: int
+    subscriptions: SubscriptionsOut
+    contracts: ContractsOut
+    collections: CollectionsOut
+    conversion: ConversionOut
+    refund_rate: Decimal | None
+    sell_through_by_layout: list[SellThroughOut]
+    series: list[DayOut]
+
+
+@router.get("/api/projects/{project_id}/stats", response_model=StatsOut,
+            summary="Sales statistics of today / this ISO week / this month (China dates)")
+def stats_route(project_id: int, session: SessionDep, _: Reader, period: Period = "week") -> StatsOut:
+    return StatsOut(**sales_stats(session, project_id=project_id, period=period, today=china_today()))
+
+
+@router.get("/api/projects/{project_id}/stats.xlsx", summary="The sales statistics as an XLSX workbook",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def stats_xlsx_route(project_id: int, session: SessionDep, _: Reader, period: Period = "week") -> Response:
+    stats = sales_stats(session, project_id=project_id, period=period, today=china_today())
+    name = session.get(Project, project_id).name
+    span = f"{stats['date_from']:%Y%m%d}-{stats['date_to']:%Y%m%d}"
+    data = stats_xlsx(stats, title=f"{name} 销售统计 {span}")
+    filename = quote(f"{name}-销售统计-{span}.xlsx")
+    return Response(content=data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
