@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench venv lock histories clean-data
+.PHONY: run test bench venv browser lock histories clean-data
 
 venv: $(STAMP)
 
@@ -16,7 +16,11 @@ $(STAMP): requirements.lock
 run: venv
 	$(BIN)/python -m scripts.run
 
-test: venv
+# Debian's chromium and a CJK font for the browser tests (tests/e2e); a no-op once installed.
+browser:
+	bash scripts/ensure_browser.sh
+
+test: venv browser
 	$(BIN)/python -m pytest
 
 bench: venv

@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -19,12 +20,13 @@ from api.routes import (
     inventory,
     lookup,
     refund_cases,
+    refund_instructions,
     stats,
     subscriptions,
     system,
     tasks,
 )
-from config.settings import Settings, get_settings
+from config.settings import PROJECT_ROOT, Settings, get_settings
 from db.errors import ServiceError
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
@@ -69,8 +71,15 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         )
 
     for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
-                   lookup, evidence):
+                   lookup, evidence, refund_instructions):
         app.include_router(module.router)
+    # The staff web app: static files calling this same API, so it has no rules of its own.
+    app.mount("/app", StaticFiles(directory=PROJECT_ROOT / "web", html=True), name="web")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/app/")
+
     return app
 
 

@@ -121,6 +121,17 @@ class CaseSummary(BaseModel):
     refund_amount: Decimal | None
 
 
+class RefundPreview(BaseModel):
+    """What path B would refund under the case's policy and the assessments so far."""
+
+    route: str | None
+    share: Decimal | None
+    amount: Decimal | None
+    base: Decimal | None
+    needs_gm: bool
+    explanation: str
+
+
 class CaseDetail(CaseSummary):
     project_id: int
     policy_version: str
@@ -135,6 +146,7 @@ class CaseDetail(CaseSummary):
     workflow_id: str
     temporal_ui_url: str
     open_tasks: list[TaskOut]
+    refund_preview: RefundPreview | None = None
 
 
 class TimelineEntry(BaseModel):

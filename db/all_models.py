@@ -1,10 +1,11 @@
-"""Imports every model module so that Base.metadata is complete (Alembic, the schema check)."""
+"""Imports every model module so that Base.metadata is complete (Alembic, the schema check, and every
+process that opens a session: a flush resolves foreign keys across all of them)."""
 
-from db import models  # noqa: F401
-
-for _name in ("inventory_models", "customer_models", "contract_models", "followup_models", "evidence_models"):
-    try:
-        __import__(f"db.{_name}")
-    except ModuleNotFoundError as err:  # a module not written yet
-        if err.name != f"db.{_name}":
-            raise
+from db import (  # noqa: F401
+    contract_models,
+    customer_models,
+    evidence_models,
+    followup_models,
+    inventory_models,
+    models,
+)

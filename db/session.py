@@ -12,4 +12,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Every mapper must be known before the first flush: units.phase_id points at phases, and a process
+    # (the worker) that imported only db.models failed the archive step with NoReferencedTableError.
+    import db.all_models  # noqa: F401
+
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -44,3 +44,9 @@ def now() -> datetime:
 
 
 __all__ = ["Decimal"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run last: they start the whole system and are the slowest, so a broken rule
+    shows up first in the faster tests."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))

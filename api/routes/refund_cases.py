@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -32,6 +33,7 @@ from api.temporal_calls import run_async, run_update
 from db.errors import Conflict, NotFound
 from db.models import (
     Building,
+    RefundPolicyVersion,
     CaseEvent,
     Customer,
     RefundCase,
@@ -43,8 +45,9 @@ from db.models import (
 )
 from db.refund_cases import get_case
 from db.refund_registration import ORIGIN_API, register_refund_case
+from db.refund_cases import contract_snapshot
 from domain.identity import mask_name
-from domain.refund import LossAssessment
+from domain.refund import Fault, LossAssessment, PolicyError, policy_from_body, quote_refund
 from workflows.contracts import Actor, LossRevision
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -139,6 +142,29 @@ def list_cases(
     return [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
 
 
+def refund_preview(session, case: RefundCase) -> dict | None:
+    """What path B would refund under the case's policy, from the assessments so far (legal's fault,
+    finance's proposed share), so approvers see the figure before the offer. None once the buyer chose."""
+    if case.chosen_option is not None or case.stage == "closed":
+        return None
+    sub = session.get(Subscription, case.subscription_id)
+    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == case.policy_version))
+    if sub is None or row is None:
+        return None
+    snap = contract_snapshot(sub)
+    legal, finance = case.assessments.get("legal", {}), case.assessments.get("finance", {})
+    share = finance.get("proposed_share")
+    try:
+        q = quote_refund(
+            policy_from_body(row.version, row.body), stage=snap.stage, deposit_kind=snap.deposit_kind,
+            fault=Fault(legal.get("fault", Fault.BUYER)), paid_amount=snap.paid_amount, deposit_amount=snap.deposit_amount,
+            proposed_share=None if share is None else Decimal(share),
+        )
+    except (PolicyError, ValueError) as e:
+        return {"route": None, "share": None, "amount": None, "base": None, "needs_gm": False, "explanation": str(e)}
+    return {"route": str(q.route), "share": q.share, "amount": q.amount, "base": q.base, "needs_gm": q.needs_gm, "explanation": q.reason}
+
+
 def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     case = get_case(session, case_id=case_id)
     unit = session.get(Unit, case.unit_id)
@@ -150,6 +176,7 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
         escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
+        refund_preview=refund_preview(session, case),
     )
 
 

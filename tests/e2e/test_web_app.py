@@ -1,0 +1,286 @@
+"""The refund emergency, end to end in the browser: the front desk registers a case on a phone, each
+department assesses, the city GM approves the escalation, the buyer chooses B, finance sees exactly one
+refund instruction, and the 销控 board shows the unit back to 可售. Forbidden actions are refused."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from db.demo_ids import mobile, resident_id
+from scripts.seed import DEMO_PASSWORD
+from tests.e2e.conftest import DESKTOP, PHONE
+
+# The demo seed gives 1号楼-101 to customer 0: a 定金 of 50,000 paid, not signed online (tier 60–80%).
+UNIT = "1号楼-101"
+BUYER_ID, BUYER_MOBILE = resident_id(100), mobile(10_000_000)
+
+
+def _png() -> bytes:
+    """A real 1×1 PNG (an ID scan stand-in)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+
+
+class Office:
+    """Signs staff in, one browser context each, and saves a screenshot of every screen visited."""
+
+    def __init__(self, browser, url: str, shots: Path) -> None:
+        self.browser, self.url, self.shots, self.n = browser, url, shots, 0
+        self.pages: dict[str, Page] = {}
+
+    def login(self, role: str, viewport=DESKTOP) -> Page:
+        if role in self.pages:
+            return self.pages[role]
+        ctx = self.browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
+        page = ctx.new_page()
+        page.goto(f"{self.url}/app/#/login")
+        page.fill("#username", role)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("form#login button[type=submit]")
+        expect(page.get_by_test_id("who")).to_contain_text(role)
+        self.pages[role] = page
+        return page
+
+    def shot(self, page: Page, name: str) -> None:
+        self.n += 1
+        page.wait_for_timeout(150)
+        page.screenshot(path=str(self.shots / f"{self.n:02d}-{name}.png"), full_page=True)
+
+    def open_task(self, page: Page, kind_label: str, case_no: str) -> None:
+        page.goto(f"{self.url}/app/#/home")
+        item = page.locator("[data-testid=tasks] li", has_text=case_no).filter(has_text=kind_label)
+        expect(item).to_have_count(1)
+        item.locator("a").click()
+        expect(page.locator("#task-form")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def office(browser, app_url, shots):
+    o = Office(browser, app_url, shots)
+    yield o
+    for p in o.pages.values():
+        p.context.close()
+
+
+@pytest.fixture(scope="module")
+def flow() -> dict:
+    return {}
+
+
+def test_public_policy_page_is_printable_without_signing_in(browser, app_url, office):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(f"{app_url}/app/#/policy")
+    tiers = page.get_by_test_id("tiers")
+    expect(tiers).to_contain_text("已付定金未网签")
+    expect(tiers).to_contain_text("60% – 80%")
+    office.shot(page, "policy-public")
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    page.close()
+
+
+def test_wrong_password_is_shown_and_nothing_typed_is_lost(browser, app_url, office):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{app_url}/app/#/login")
+    page.click("form#login button[type=submit]")
+    expect(page.locator("#err-username")).to_have_text("此项必填")
+    page.fill("#username", "frontdesk")
+    page.fill("#password", "wrong")
+    page.click("form#login button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    expect(page.locator("#username")).to_have_value("frontdesk")
+    office.shot(page, "login-error-phone")
+    page.close()
+
+
+def test_front_desk_registers_and_takes_the_intake_on_a_phone(office, flow, app_url):
+    page = office.login("frontdesk", viewport=PHONE)
+    office.shot(page, "home-frontdesk-phone")
+    page.goto(f"{app_url}/app/#/qr")
+    expect(page.get_by_test_id("qr").locator("svg")).to_be_visible()
+    intake_url = page.locator("main a[href*='#/intake']").get_attribute("href")
+    assert re.search(r"/app/#/intake\?project=\d+$", intake_url)
+    office.shot(page, "qr-frontdesk-phone")
+
+    page.goto(intake_url)  # what scanning the code opens
+    page.fill("#q", UNIT)
+    page.click("form#find button[type=submit]")
+    expect(page.locator("#picked")).to_contain_text("已付定金未网签")
+    expect(page.locator("#picked")).to_contain_text("¥50,000.00")
+    office.shot(page, "intake-lookup-phone")
+    page.click("#register")
+
+    expect(page.locator("#task-form")).to_be_visible()
+    expect(page.locator(".countdown.clock-big")).to_contain_text(re.compile(r"剩余 (29|30):\d\d"))
+    flow["case_no"] = page.locator("h1 .muted").inner_text().strip()
+
+    # Bad input: errors next to the fields, in Chinese, and what was typed stays.
+    page.fill("[name=mobile]", "12345")
+    page.fill("[name=reason_text]", "与家人商量后决定不买了")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#err-mobile")).to_contain_text("手机号应为 11 位数字")
+    expect(page.locator("#err-id_number")).to_have_text("此项必填")
+    expect(page.locator("#err-reasons")).to_have_text("请至少选择一项")
+    expect(page.locator("[name=reason_text]")).to_have_value("与家人商量后决定不买了")
+    office.shot(page, "intake-errors-phone")
+
+    # A well-formed but wrong mobile is refused by the server; its message sits at the field.
+    page.fill("[name=id_number]", BUYER_ID)
+    page.fill("[name=mobile]", "13900000000")
+    page.check("input[name=reasons][value=family_disagreement]")
+    page.check("input[name=willing_to_consider][value=negotiate]")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#err-mobile")).to_contain_text("手机号与认购客户记录不符")
+    expect(page.locator("[name=id_number]")).to_have_value(BUYER_ID)
+
+    page.set_input_files("#f-file", files=[{"name": "身份证.png", "mimeType": "image/png", "buffer": _png()}])
+    page.click("#ev-form button[type=submit]")
+    expect(page.get_by_test_id("evidence")).to_contain_text("身份证.png")
+
+    page.fill("[name=mobile]", BUYER_MOBILE)
+    page.fill("[name=recording_ref]", "REC-0001")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("联合评估")
+    office.shot(page, "intake-done-phone")
+
+
+@pytest.mark.parametrize("role", ["finance", "legal", "marketing"])
+def test_each_department_assesses(office, flow, role):
+    page = office.login(role)
+    office.open_task(page, "联合评估", flow["case_no"])
+    expect(page.locator("#sum-h")).to_contain_text(flow["case_no"])
+    if role == "finance":
+        page.fill("[name=commission_accrued]", "60000")  # above 50,000: the city GM must approve
+        page.fill("[name=advertising_allocation]", "8000.50")
+        page.fill("[name=proposed_share]", "0.6")
+        page.check("[name=contract_confirmed]")
+    elif role == "legal":
+        expect(page.locator("#sum-h").locator("..")).to_contain_text("¥68,000.50")  # finance's opinion is visible
+        page.check("input[name=fault][value=buyer]")
+    else:
+        page.check("input[name=opinion_risk][value=low]")
+    page.fill("[name=note]", f"{role} 意见")
+    office.shot(page, f"assessment-{role}")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已提交")
+
+
+def test_city_gm_sees_why_and_approves(office, flow):
+    page = office.login("citygm")
+    office.open_task(page, "城市总经理审批", flow["case_no"])
+    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("68000.50")
+    expect(page.get_by_test_id("refund-preview")).to_contain_text("¥30,000.00")
+    office.shot(page, "gm-approval")
+    page.check("input[name=approve][value=true]")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已提交")
+
+
+def test_manager_offers_two_options_and_records_choice_b(office, flow):
+    page = office.login("manager")
+    office.open_task(page, "制定方案", flow["case_no"])
+    page.check("input[name=offer][value=A]")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#err-offer")).to_contain_text("至少提供两个")
+    page.check("input[name=offer][value=B]")
+    page.fill("[name=compensation]", "12000")
+    page.fill("[name=desc_A]", "物业费减免两年")
+    office.shot(page, "solution")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已提交")
+
+    office.open_task(page, "记录客户选择", flow["case_no"])
+    page.check("input[name=option][value=B]")
+    office.shot(page, "choice")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已提交")
+
+
+def test_finance_sees_exactly_one_refund_instruction(office, flow, app_url):
+    page = office.login("finance")
+    page.goto(f"{app_url}/app/#/refunds")
+    rows = page.get_by_test_id("refunds").locator(f"tr[data-case='{flow['case_no']}']")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("¥30,000.00")
+    office.shot(page, "refund-instructions")
+
+
+def test_manager_archives_and_the_case_page_tells_the_story(office, flow, app_url):
+    page = office.login("manager")
+    office.open_task(page, "归档复盘", flow["case_no"])
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#err-summary")).to_have_text("此项必填")
+    page.fill("[name=summary]", "买方家庭意见不一致，选择方案 B 退款")
+    page.click("#task-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已结案")
+    page.locator("main").get_by_role("link", name="案件", exact=True).click()
+    expect(page.get_by_test_id("chosen")).to_contain_text("B")
+    expect(page.get_by_test_id("refund-amount")).to_have_text("¥30,000.00")
+    expect(page.locator("#timeline tbody tr").first).to_be_visible()
+    expect(page.get_by_test_id("temporal-link")).to_have_attribute("href", re.compile(r"/workflows/refund-case-"))
+    office.shot(page, "case-closed")
+
+
+def test_board_shows_the_unit_available_again_and_updates_live(office, app_url):
+    watcher = office.login("marketing")
+    watcher.goto(f"{app_url}/app/#/board")
+    unit = watcher.locator(f"button.unit[data-label='{UNIT}']")
+    expect(unit).to_have_attribute("data-state", "available")
+    office.shot(watcher, "board")
+    unit.click()
+    expect(watcher.locator("#hist-body")).to_contain_text("退房中")
+    office.shot(watcher, "board-unit-history")
+    watcher.click("#hist-close")
+
+    # Another user locks the unit; the watcher's board changes without a reload.
+    manager = office.login("manager")
+    unit_id = unit.get_attribute("data-unit")
+    status = manager.evaluate(
+        """async (id) => (await fetch(`/api/units/${id}/transitions`, {method: 'POST',
+             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('ef.token')},
+             body: JSON.stringify({action: 'lock', reason: 'e2e'})})).status""",
+        unit_id,
+    )
+    assert status == 200
+    expect(unit).to_have_attribute("data-state", "locked", timeout=10_000)
+
+
+def test_forbidden_actions_are_not_offered_and_refused_if_forced(office, flow, app_url):
+    page = office.login("frontdesk", viewport=PHONE)
+    nav = page.locator("header nav")
+    expect(nav).not_to_contain_text("销售统计")
+    page.goto(f"{app_url}/app/#/stats")  # forced by typing the address
+    expect(page.get_by_role("alert")).to_contain_text("操作被拒绝")
+    expect(page.get_by_role("alert")).to_contain_text("当前角色无权执行此操作")
+    office.shot(page, "forbidden-stats-frontdesk")
+    page.goto(f"{app_url}/app/#/cases?all=1")
+    page.get_by_role("link", name=flow["case_no"]).click()
+    expect(page.get_by_test_id("temporal-link")).to_have_count(0)  # ops' link, not the front desk's
+
+
+def test_the_other_screens_render_for_their_roles(office, app_url):
+    ops = office.login("ops")
+    ops.goto(f"{app_url}/app/#/warnings")
+    expect(ops.locator("main h1")).to_have_text("预警")
+    office.shot(ops, "warnings")
+    manager = office.login("manager")
+    for period in ("today", "week", "month"):
+        manager.goto(f"{app_url}/app/#/stats?period={period}")
+        expect(manager.get_by_test_id("subs")).to_be_visible()
+        expect(manager.locator("svg.chart")).to_have_count(3)
+    office.shot(manager, "stats-month")
+    with manager.expect_download() as dl:
+        manager.click("#xlsx")
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    manager.click("#lang")
+    expect(manager.locator("main h1")).to_contain_text("Sales statistics")
+    office.shot(manager, "stats-month-en")
+    manager.click("#lang")
+    expect(manager.locator("main h1")).to_contain_text("销售统计")
