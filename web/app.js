@@ -1,6 +1,6 @@
 // EstateFlow staff app: a thin client of the REST API. Every action is an API call with the user's token,
 // so the server's rules and authorisation apply unchanged; the app only hides what a role may not do.
-import { MESSAGES, t, getLang, setLang, serverMessage } from "./i18n.js";
+import { MESSAGES, reasonText, t, getLang, setLang, serverMessage } from "./i18n.js";
 
 const STAFF = ["frontdesk", "sales", "manager", "finance", "legal", "marketing", "citygm", "hqrisk", "ops"];
 const ACCESS = {
@@ -48,17 +48,25 @@ function fmtTime(iso) {
 const MONEY_RE = /^\d{1,10}(\.\d{1,2})?$/;
 const SHARE_RE = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;
 
+// A render that the user has navigated away from must not write over the new screen: every API call
+// remembers the render it started in, and one that returns into a later render throws Stale, which
+// render() and showError() ignore.
+let renderGen = 0;
+class Stale extends Error {}
+
 class ApiError extends Error {
   constructor(status, detail, errors = []) { super(detail); this.status = status; this.detail = detail; this.errors = errors; }
 }
 
 async function api(path, { method = "GET", body, form, raw } = {}) {
+  const gen = renderGen;
   const headers = {};
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   let payload;
   if (form) payload = form;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const res = await fetch(path, { method, headers, body: payload });
+  if (gen !== renderGen && method === "GET") throw new Stale(path);
   if (res.status === 401 && session.token && !path.endsWith("/auth/token")) {
     session.clear(); go("login", { next: location.hash.slice(1) }); throw new ApiError(401, t("login_failed"));
   }
@@ -69,7 +77,9 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
     throw new ApiError(res.status, detail, data.errors || []);
   }
   if (raw) return res;
-  return res.status === 204 ? null : res.json();
+  const data = res.status === 204 ? null : await res.json();
+  if (gen !== renderGen && method === "GET") throw new Stale(path);
+  return data;
 }
 
 function errorTitle(status) {
@@ -80,7 +90,7 @@ function banner(kind, text, title = "") {
 }
 function showError(where, err) {
   const el = typeof where === "string" ? $(where) : where;
-  if (!el) return;
+  if (!el || err instanceof Stale) return;
   el.innerHTML = err instanceof ApiError ? banner("error", serverMessage(err.detail), errorTitle(err.status)) : banner("error", String(err.message || err), t("error"));
   el.scrollIntoView?.({ block: "nearest" });
 }
@@ -167,6 +177,7 @@ const PUBLIC = new Set(["login", "policy"]);
 
 async function render() {
   timers.forEach(clearInterval); timers = [];
+  const gen = ++renderGen;
   const r = parseHash();
   if (!PUBLIC.has(r.name) && !session.token) { go("login", { next: location.hash.slice(1) || "/home" }); return; }
   renderHeader(r.name);
@@ -175,8 +186,10 @@ async function render() {
   try {
     await view(r);
   } catch (err) {
+    if (err instanceof Stale || gen !== renderGen) return;
     showError(main(), err);
   }
+  if (gen !== renderGen) return;
   tick();
   main().focus({ preventScroll: true });
 }
@@ -236,6 +249,11 @@ VIEWS.home = async () => {
           ${countdown(tk.due_at)}
         </li>`).join("")}</ul>` : `<p class="muted">${t("no_tasks")}</p>`}
     </section>`;
+  if (may("warnings")) {
+    const ws = await api("/api/warnings");
+    main().insertAdjacentHTML("beforeend", `<section class="card"><h2><a href="#/warnings">${t("open_warnings")}</a> <span class="pill">${ws.length}</span></h2>
+      ${ws.slice(0, 5).map((w) => `<p><span class="pill ${esc(w.level)}">${esc(t(`levels.${w.level}`))}</span> ${esc(w.case_ref)} ${countdown(w.response_due)}</p>`).join("")}</section>`);
+  }
   every(20000, () => { if (parseHash().name === "home") render(); });
 };
 
@@ -330,7 +348,7 @@ function caseSummary(c) {
       <dt>${t("registered_at")}</dt><dd>${fmtTime(c.registered_at)}</dd>
       <dt>${t("loss_total")}</dt><dd>${fmtMoney(c.loss_total)}</dd>
       ${p ? `<dt>${t("refund_preview")}</dt><dd data-testid="refund-preview">${p.amount ? `${fmtMoney(p.amount)} = ${fmtMoney(p.base)} × ${fmtShare(p.share)}` : "—"} <span class="muted">${esc(p.explanation || "")}</span></dd>` : ""}
-      ${c.escalation_reasons?.length ? `<dt>${t("escalated_because")}</dt><dd data-testid="escalation-reasons">${c.escalation_reasons.map(esc).join("；")}</dd>` : ""}
+      ${c.escalation_reasons?.length ? `<dt>${t("escalated_because")}</dt><dd data-testid="escalation-reasons">${c.escalation_reasons.map((r) => esc(reasonText(r))).join("；")}</dd>` : ""}
     </dl>
     <h3>${t("opinions")}</h3>
     <dl class="kv">${["finance", "legal", "marketing"].map((d) => `<dt>${t(`depts.${d}`)}</dt><dd>${opinion(d)}</dd>`).join("")}</dl>
@@ -622,7 +640,7 @@ VIEWS.board = async ({ params }) => {
       const v = (await api(`/api/projects/${pid}/board/version`)).version;
       if (v !== version) { version = v; await draw(); }
       $("#live").classList.remove("overdue");
-    } catch { $("#live").classList.add("overdue"); }
+    } catch (err) { if (!(err instanceof Stale)) $("#live")?.classList.add("overdue"); }
   });
 };
 
@@ -630,27 +648,41 @@ VIEWS.board = async ({ params }) => {
 
 VIEWS.warnings = async () => {
   const rows = await api("/api/warnings");
+  const canRespond = (w) => ["manager", "hqrisk"].includes(session.user.role) || session.user.role === w.respond_role;
   main().innerHTML = `<h1>${t("warnings_title")}</h1>${rows.length ? `<div class="table-wrap"><table data-testid="warnings">
-    <thead><tr><th>${t("level")}</th><th>${t("rule")}</th><th>${t("customer")}</th><th>${t("response_due")}</th><th>${t("respond_role")}</th><th>${t("escalate_to")}</th></tr></thead>
+    <thead><tr><th>${t("level")}</th><th>${t("rule")}</th><th>${t("customer")}</th><th>${t("response_due")}</th><th>${t("respond_role")}</th><th>${t("escalate_to")}</th><th>${t("respond")}</th></tr></thead>
     <tbody>${rows.map((w) => `<tr><td><span class="pill ${esc(w.level)}">${esc(t(`levels.${w.level}`))}</span></td>
       <td>${w.rules.map((r) => `${esc(r.rule)}${r.detail ? `：${esc(r.detail)}` : ""}`).join("<br>")}</td><td>${esc(w.case_ref)}</td>
-      <td>${fmtTime(w.response_due)}<br>${countdown(w.response_due)}</td><td>${esc(t(`roles.${w.respond_role}`))}</td><td>${esc(t(`roles.${w.escalate_to}`))}</td></tr>`).join("")}</tbody></table></div>`
+      <td>${fmtTime(w.response_due)}<br>${countdown(w.response_due)}</td><td>${esc(t(`roles.${w.respond_role}`))}</td><td>${esc(t(`roles.${w.escalate_to}`))}</td>
+      <td>${canRespond(w) ? `<form class="respond" data-id="${w.id}" novalidate><div class="field"><label for="wn-${w.id}">${t("response_note")}</label>
+        <input id="wn-${w.id}" name="note" maxlength="2000"></div><div class="msg"></div><button type="submit" class="secondary">${t("respond")}</button></form>` : ""}</td></tr>`).join("")}</tbody></table></div>`
     : `<p class="muted">${t("no_warnings")}</p>`}`;
+  $$("form.respond").forEach((form) => {
+    form.onsubmit = async (ev) => {
+      ev.preventDefault(); clearFieldErrors(form); $(".msg", form).innerHTML = "";
+      const note = form.note.value.trim();
+      if (!note) { fieldError(form, "note", t("required")); return; }
+      try {
+        await api(`/api/warnings/${form.dataset.id}/respond`, { method: "POST", body: { note } });
+        form.outerHTML = banner("ok", t("responded"));
+      } catch (err) { showError($(".msg", form), err); }
+    };
+  });
 };
 
 // --- sales statistics ----------------------------------------------------------------
 
-function barChart(title, items, { money = false } = {}) {
-  const w = 640; const h = 220; const pad = 36; const max = Math.max(1, ...items.map((i) => Number(i.value)));
+function barChart(title, items, { money = false, max: fixedMax = null, unit = "" } = {}) {
+  const w = 640; const h = 220; const pad = 36; const max = fixedMax ?? Math.max(1, ...items.map((i) => Number(i.value)));
   const bw = Math.max(4, (w - pad * 2) / Math.max(1, items.length) - 4);
   return `<figure><svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>
     <line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#4a5360"/>
     ${items.map((it, i) => {
       const bh = ((h - pad * 2) * Number(it.value)) / max; const x = pad + i * (bw + 4);
-      return `<rect x="${x}" y="${h - pad - bh}" width="${bw}" height="${bh}" fill="${it.color || "#0b5cab"}"><title>${esc(it.label)}: ${esc(money ? fmtMoney(it.value) : it.value)}</title></rect>
+      return `<rect x="${x}" y="${h - pad - bh}" width="${bw}" height="${bh}" fill="${it.color || "#0b5cab"}"><title>${esc(it.label)}: ${esc(money ? fmtMoney(it.value) : `${it.value}${unit}`)}</title></rect>
         ${items.length <= 12 ? `<text x="${x + bw / 2}" y="${h - pad + 14}" font-size="11" text-anchor="middle">${esc(it.label)}</text>` : ""}`;
     }).join("")}
-    <text x="${pad}" y="14" font-size="12">max ${esc(money ? fmtMoney(String(max)) : max)}</text></svg><figcaption class="muted">${esc(title)}</figcaption></figure>`;
+    <text x="${pad}" y="14" font-size="12">max ${esc(money ? fmtMoney(String(max)) : `${max}${unit}`)}</text></svg><figcaption class="muted">${esc(title)}</figcaption></figure>`;
 }
 
 function seriesChart(title, series) {
@@ -686,7 +718,7 @@ VIEWS.stats = async ({ params }) => {
     </div>
     <div class="grid2">
       <section class="card"><h2>${t("sell_through")}</h2>
-        ${barChart(t("sell_through"), s.sell_through_by_layout.map((r) => ({ label: r.layout, value: r.rate === null ? 0 : Number(r.rate) * 100 })))}
+        ${barChart(t("sell_through"), s.sell_through_by_layout.map((r) => ({ label: r.layout, value: r.rate === null ? 0 : Number(r.rate) * 100 })), { max: 100, unit: "%" })}
         <table><thead><tr><th>${t("layout")}</th><th>${t("released")}</th><th>${t("sold")}</th><th>${t("rate")}</th></tr></thead><tbody>
         ${s.sell_through_by_layout.map((r) => `<tr><td>${esc(r.layout)}</td><td>${r.released}</td><td>${r.sold}</td><td>${fmtShare(r.rate)}</td></tr>`).join("")}</tbody></table></section>
       <section class="card"><h2>${t("over_time")}</h2>${seriesChart(t("over_time"), s.series)}

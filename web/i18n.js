@@ -55,7 +55,8 @@ export const MESSAGES = {
     live: "实时更新", export_xlsx: "导出 XLSX", from_state: "原状态", to_state: "新状态", by: "操作人", at: "时间", reason: "原因",
     // warnings
     warnings_title: "预警", level: "级别", rule: "触发规则", response_due: "响应时限", respond_role: "响应人", escalate_to: "升级至",
-    levels: { yellow: "黄色", orange: "橙色", red: "红色" }, no_warnings: "暂无未处理预警",
+    levels: { yellow: "黄色", orange: "橙色", red: "红色" }, no_warnings: "暂无未处理预警", respond: "响应", response_note: "响应说明",
+    responded: "已响应", open_warnings: "未处理预警", pending_refunds: "退款指令",
     // stats
     stats_title: "销售统计", today: "今日", week: "本周", month: "本月", calls: "来电", visits: "来访（组）", first_visits: "首访",
     repeat_visits: "复访", effective: "有效客户", subs: "认购", subs_amount: "认购金额", contracts: "签约", contracts_amount: "签约金额",
@@ -121,7 +122,8 @@ export const MESSAGES = {
     board_title: "Inventory board", building: "Building", all: "All", filter_state: "Filter by state", floor: "Floor", history: "Unit history",
     live: "live", export_xlsx: "Export XLSX", from_state: "From", to_state: "To", by: "By", at: "At", reason: "Reason",
     warnings_title: "Warnings", level: "Level", rule: "Rule", response_due: "Respond by", respond_role: "Responder", escalate_to: "Escalates to",
-    levels: { yellow: "Yellow", orange: "Orange", red: "Red" }, no_warnings: "No open warnings",
+    levels: { yellow: "Yellow", orange: "Orange", red: "Red" }, no_warnings: "No open warnings", respond: "Respond", response_note: "Response",
+    responded: "Responded", open_warnings: "Open warnings", pending_refunds: "Refund instructions",
     stats_title: "Sales statistics", today: "Today", week: "This week", month: "This month", calls: "Calls", visits: "Visits (groups)",
     first_visits: "First visits", repeat_visits: "Repeat visits", effective: "Effective customers", subs: "Subscriptions", subs_amount: "Subscribed amount",
     contracts: "Contracts", contracts_amount: "Contract amount", collections: "Collections", refunds: "Refunds", net: "Net",
@@ -148,7 +150,18 @@ export const SERVER_ZH = [
   ["four-eyes", "四眼原则：同一人不得既经办又审批"],
   ["has no active subscription", "该房源没有有效认购"],
   ["already has an open refund case", "该认购已有进行中的退房案件"],
+  ["media involvement", "媒体介入"],
+  ["refund share above the published tier", "退款比例高于公示的阶梯上限"],
 ];
+
+// Escalation reasons as the domain words them, in Chinese.
+export function reasonText(r) {
+  if (getLang() !== "zh") return r;
+  const m = /^loss ([\d.]+) CNY exceeds ([\d.]+) CNY$/.exec(r);
+  if (m) return `经济损失 ${m[1]} 元，超过 ${m[2]} 元`;
+  const hit = SERVER_ZH.find(([en]) => r === en);
+  return hit ? hit[1] : r;
+}
 
 let lang = localStorage.getItem("ef.lang") || "zh";
 export const getLang = () => lang;

@@ -28,6 +28,10 @@ def _png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.name || el.id)"""
+
+
 class Office:
     """Signs staff in, one browser context each, and saves a screenshot of every screen visited."""
 
@@ -49,9 +53,15 @@ class Office:
         return page
 
     def shot(self, page: Page, name: str) -> None:
+        """A screenshot, and the accessibility basics every screen must meet: each form control has a
+        label, and nothing is wider than the viewport (375 px on the phone)."""
         self.n += 1
         page.wait_for_timeout(150)
         page.screenshot(path=str(self.shots / f"{self.n:02d}-{name}.png"), full_page=True)
+        unlabelled = page.evaluate(UNLABELLED)
+        assert unlabelled == [], f"{name}: form controls without a label: {unlabelled}"
+        width = page.viewport_size["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: wider than {width} px"
 
     def open_task(self, page: Page, kind_label: str, case_no: str) -> None:
         page.goto(f"{self.url}/app/#/home")
@@ -97,6 +107,12 @@ def test_wrong_password_is_shown_and_nothing_typed_is_lost(browser, app_url, off
     expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
     expect(page.locator("#username")).to_have_value("frontdesk")
     office.shot(page, "login-error-phone")
+    # Keyboard only: type, Tab to the password, Enter submits.
+    page.focus("#username")
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("who")).to_contain_text("frontdesk")
     page.close()
 
 
@@ -234,7 +250,8 @@ def test_board_shows_the_unit_available_again_and_updates_live(office, app_url):
     unit = watcher.locator(f"button.unit[data-label='{UNIT}']")
     expect(unit).to_have_attribute("data-state", "available")
     office.shot(watcher, "board")
-    unit.click()
+    unit.focus()
+    watcher.keyboard.press("Enter")  # the grid is buttons: keyboard users open a unit's history too
     expect(watcher.locator("#hist-body")).to_contain_text("退房中")
     office.shot(watcher, "board-unit-history")
     watcher.click("#hist-close")
@@ -284,3 +301,29 @@ def test_the_other_screens_render_for_their_roles(office, app_url):
     office.shot(manager, "stats-month-en")
     manager.click("#lang")
     expect(manager.locator("main h1")).to_contain_text("销售统计")
+
+
+def test_a_missed_deadline_turns_red_on_the_live_countdown(browser, app_url, office):
+    """A second request (1号楼-204, customer 1) left at intake; the page's clock is moved 31 minutes on."""
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    page.clock.install()
+    page.goto(f"{app_url}/app/#/login")
+    page.fill("#username", "frontdesk")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form#login button[type=submit]")
+    expect(page.get_by_test_id("who")).to_contain_text("frontdesk")
+    page.goto(f"{app_url}/app/#/intake?q=1号楼-204")
+    page.click("#register")
+    clock = page.locator(".countdown.clock-big")
+    expect(clock).to_contain_text("剩余")
+    expect(clock).not_to_have_class(re.compile("overdue"))
+    page.clock.fast_forward("31:00")
+    expect(clock).to_contain_text(re.compile(r"已超时 0?1:\d\d"))
+    expect(clock).to_have_class(re.compile("overdue"))
+    expect(clock).to_have_css("color", "rgb(179, 38, 30)")
+    page.goto(f"{app_url}/app/#/home")
+    late = page.locator("[data-testid=tasks] li.is-overdue")
+    expect(late).to_have_count(1)
+    office.shot(page, "home-overdue-phone")
+    ctx.close()
