@@ -27,9 +27,13 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
 COPY api ./api
+COPY web ./web
 
 # Non-root: the code is root-owned and read-only to the process that runs it.
-RUN useradd --create-home --uid 10001 --user-group estateflow
+RUN useradd --create-home --uid 10001 --user-group estateflow \
+ && mkdir -p /data && chown estateflow:estateflow /data
+# DATA_DIR: evidence files uploaded on refund cases (compose mounts a volume here).
+ENV DATA_DIR=/data
 USER estateflow
 
 EXPOSE 8000

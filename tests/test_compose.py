@@ -372,12 +372,22 @@ def test_dockerfile_copies_every_source_package():
     for keyword, args in dockerfile_instructions():
         if keyword == "COPY":
             copied.update(Path(src).parts[0] for src in argv(args)[:-1] if not src.startswith("--"))
-    not_shipped = {"tests", "scripts", "docs"}
+    not_shipped = {"tests", "scripts", "docs", "artifacts"}
+    served = {"web"}  # static files the API serves at /app: no .py, but the app fails to start without them
     packages = {
         d.name
         for d in ROOT.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and d.name not in not_shipped and any(d.rglob("*.py"))
+        if d.is_dir() and not d.name.startswith(".") and d.name not in not_shipped and (any(d.rglob("*.py")) or d.name in served)
     }
     missing = sorted(packages - copied)
     assert not missing, f"Dockerfile does not COPY {missing}"
     assert not copied & {".", ".venv", ".data", ".git"}, "the build context's dev state must stay out"
+
+
+def test_api_keeps_its_data_dir_on_a_named_volume(compose, services):
+    """Evidence files live under DATA_DIR: the api must mount a declared volume there, or uploads are
+    lost when the container is recreated."""
+    data_dir = env_of(services["api"])["DATA_DIR"]
+    mounts = {str(v).split(":", 1)[1].rstrip("/"): str(v).split(":", 1)[0] for v in services["api"].get("volumes") or []}
+    assert data_dir.rstrip("/") in mounts, f"api does not mount a volume at DATA_DIR={data_dir}"
+    assert mounts[data_dir.rstrip("/")] in (compose.get("volumes") or {}), "the DATA_DIR volume is not a declared named volume"
