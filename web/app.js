@@ -45,6 +45,11 @@ function fmtTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(getLang() === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
 }
+/** A translated name from a nested dictionary (events.intake), or the raw value when there is none. */
+function label(group, key) {
+  const out = t(`${group}.${key}`);
+  return out === `${group}.${key}` ? key : out;
+}
 const MONEY_RE = /^\d{1,10}(\.\d{1,2})?$/;
 const SHARE_RE = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;
 
@@ -332,7 +337,7 @@ function caseSummary(c) {
     const x = a[dept];
     if (!x) return `<span class="muted">${t("not_yet")}</span>`;
     const bits = [x.by, x.note];
-    if (x.loss) bits.push(`${t("loss_total")} ${fmtMoney(x.loss.total)}`, x.proposed_share ? `${t("proposed_share")} ${fmtShare(x.proposed_share)}` : "");
+    if (x.loss) bits.push(`${t("loss_total")} ${fmtMoney(x.loss.total)}`, x.proposed_share ? `${t("share_short")} ${fmtShare(x.proposed_share)}` : "");
     if (x.fault) bits.push(t(`faults.${x.fault}`));
     if (x.opinion_risk) bits.push(`${t("opinion_risk")} ${t(`risks.${x.opinion_risk}`)}`);
     if (x.media_involved) bits.push(t("media"));
@@ -544,16 +549,18 @@ function tasksList(tasks) {
 
 VIEWS.case = async ({ arg }) => {
   const c = await api(`/api/refund-cases/${arg}`);
-  const dl = c.deadlines || {};
+  const order = ["intake", "assessment", "solution", "archive"];
+  const dl = Object.entries(c.deadlines || {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  const outcome = Object.entries(c.outcome || {}).filter(([, v]) => v !== "" && v !== null && v !== undefined);
   main().innerHTML = `
     <h1>${t("case")} ${esc(c.case_no)} <span class="pill">${esc(t(`stages.${c.stage}`))}</span></h1>
     <div class="grid2"><div>${caseSummary(c)}
-      <section class="card"><h2>${t("deadlines")}</h2><dl class="kv">${Object.entries(dl).map(([k, iso]) => `<dt>${esc(t(`stages.${k}`))}</dt><dd>${fmtTime(iso)} ${c.stage === "closed" ? "" : countdown(iso)}</dd>`).join("")}</dl></section>
+      <section class="card"><h2>${t("deadlines")}</h2><dl class="kv">${dl.map(([k, iso]) => `<dt>${esc(t(`stages.${k}`))}</dt><dd>${fmtTime(iso)} ${c.stage === "closed" ? "" : countdown(iso)}</dd>`).join("")}</dl></section>
       <section class="card"><h2>${t("outcome")}</h2><dl class="kv">
         <dt>${t("escalation_level")}</dt><dd>${esc(c.escalation_level)}${c.needs_gm ? ` · ${t("needs_gm")}` : ""}</dd>
         <dt>${t("chosen")}</dt><dd data-testid="chosen">${c.chosen_option ? esc(t(`options.${c.chosen_option}`)) : "—"}</dd>
         <dt>${t("refund_amount")}</dt><dd data-testid="refund-amount">${fmtMoney(c.refund_amount)}</dd>
-        <dt>${t("outcome")}</dt><dd>${esc(Object.entries(c.outcome || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("; ") || "—")}</dd>
+        <dt>${t("outcome")}</dt><dd>${outcome.length ? outcome.map(([k, v]) => `${esc(k === "path" ? t("path") : k)}: ${esc(typeof v === "object" ? JSON.stringify(v) : v)}`).join("<br>") : "—"}</dd>
         <dt>${t("closed_at")}</dt><dd>${fmtTime(c.closed_at)}</dd>
         <dt>${t("retain_until")}</dt><dd>${fmtTime(c.retain_until)}</dd></dl></section>
       <section class="card"><h2>${t("open_tasks")}</h2>${tasksList(c.open_tasks)}</section>
@@ -566,8 +573,8 @@ VIEWS.case = async ({ arg }) => {
   wireEvidence(c);
   try {
     const tl = await api(`/api/refund-cases/${arg}/timeline`);
-    $("#timeline").innerHTML = `<table><thead><tr><th>${t("at")}</th><th>${t("by")}</th><th>${t("stage")}</th></tr></thead><tbody>
-      ${tl.entries.filter((e) => e.source === "case").map((e) => `<tr><td>${fmtTime(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(e.kind)}</td></tr>`).join("")}</tbody></table>`;
+    $("#timeline").innerHTML = `<table><thead><tr><th>${t("at")}</th><th>${t("by")}</th><th>${t("event")}</th></tr></thead><tbody>
+      ${tl.entries.filter((e) => e.source === "case").map((e) => `<tr><td>${fmtTime(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(label("events", e.kind))}</td></tr>`).join("")}</tbody></table>`;
   } catch (err) { showError("#timeline", err); }
 };
 

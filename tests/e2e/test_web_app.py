@@ -98,7 +98,8 @@ def test_public_policy_page_is_printable_without_signing_in(browser, app_url, of
 
 def test_wrong_password_is_shown_and_nothing_typed_is_lost(browser, app_url, office):
     page = browser.new_page(viewport=PHONE)
-    page.goto(f"{app_url}/app/#/login")
+    page.goto(f"{app_url}/app/#/intake?project=1")  # what the QR code opens, before signing in
+    expect(page).to_have_url(re.compile(r"#/login\?next="))
     page.click("form#login button[type=submit]")
     expect(page.locator("#err-username")).to_have_text("此项必填")
     page.fill("#username", "frontdesk")
@@ -113,6 +114,7 @@ def test_wrong_password_is_shown_and_nothing_typed_is_lost(browser, app_url, off
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("who")).to_contain_text("frontdesk")
+    expect(page.locator("main h1")).to_have_text("突发退房登记")  # back where the QR code pointed
     page.close()
 
 
