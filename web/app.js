@@ -19,16 +19,18 @@ const MAX_UPLOAD_MB = 10;
 const UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
 
 const session = {
-  get token() { return localStorage.getItem("ef.token"); },
-  get user() { try { return JSON.parse(localStorage.getItem("ef.user")); } catch { return null; } },
-  set(token, user) { localStorage.setItem("ef.token", token); localStorage.setItem("ef.user", JSON.stringify(user)); },
-  clear() { localStorage.removeItem("ef.token"); localStorage.removeItem("ef.user"); },
+  get token() { return sessionStorage.getItem("ef.token"); },
+  get user() { try { return JSON.parse(sessionStorage.getItem("ef.user")); } catch { return null; } },
+  set(token, user) { sessionStorage.setItem("ef.token", token); sessionStorage.setItem("ef.user", JSON.stringify(user)); },
+  clear() { sessionStorage.removeItem("ef.token"); sessionStorage.removeItem("ef.user"); },
 };
 const may = (what) => !!session.user && (ACCESS[what] || STAFF).includes(session.user.role);
 
 // ------------------------------------------------------------------ helpers
 
 export const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+/** Only http(s) addresses go into an href. */
+const safeUrl = (u) => { try { return ["http:", "https:"].includes(new URL(u, location.href).protocol) ? u : "#"; } catch { return "#"; } };
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const main = () => $("#main");
@@ -36,7 +38,8 @@ const main = () => $("#main");
 /** Money arrives as a decimal string; it is formatted as text, never turned into a float. */
 export function fmtMoney(s) {
   if (s === null || s === undefined || s === "") return "—";
-  const str = String(s); const neg = str.startsWith("-"); const [i, f = ""] = str.replace("-", "").split(".");
+  const str = String(s);
+  if (!/^-?\d+(\.\d+)?$/.test(str)) return esc(str); const neg = str.startsWith("-"); const [i, f = ""] = str.replace("-", "").split(".");
   const frac = (f + "00").slice(0, 2);
   return `${neg ? "-" : ""}¥${i.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${frac}`;
 }
@@ -73,7 +76,7 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
   const res = await fetch(path, { method, headers, body: payload });
   if (gen !== renderGen && method === "GET") throw new Stale(path);
   if (res.status === 401 && session.token && !path.endsWith("/auth/token")) {
-    session.clear(); go("login", { next: location.hash.slice(1) }); throw new ApiError(401, t("login_failed"));
+    session.clear(); go("login", { next: location.hash.slice(1), expired: 1 }); throw new ApiError(401, t("session_expired"));
   }
   if (!res.ok) {
     let data = {};
@@ -110,7 +113,7 @@ function clearFieldErrors(form) {
   $$("[aria-invalid]", form).forEach((e) => e.removeAttribute("aria-invalid"));
 }
 function fieldError(form, name, message) {
-  const input = form.querySelector(`[name="${name}"]`);
+  const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
   const holder = input ? input.closest(".field, fieldset") : null;
   if (!holder) return false;
   if (input) { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", `err-${name}`); }
@@ -120,7 +123,8 @@ function fieldError(form, name, message) {
 function serverErrorsToFields(form, err) {
   let placed = false;
   for (const e of err.errors || []) {
-    const name = String(e.field || "").split(".").filter((p) => !["body", "query", "path"].includes(p))[0];
+    const parts = String(e.field || "").split(".").filter((p) => !["body", "query", "path"].includes(p));
+    const name = parts[0] === "options" && parts[2] === "compensation" ? "compensation" : parts[0] === "options" ? "offer" : parts[0];
     if (name) placed = fieldError(form, name, `${t("invalid")}：${e.message}`) || placed;
   }
   if (!placed && err.status === 422) {
@@ -147,8 +151,9 @@ function tick() {
 }
 const countdown = (iso, big = false) => (iso ? `<span class="countdown${big ? " clock-big" : ""}" data-due="${esc(iso)}" role="timer"></span>` : `<span class="muted">${t("no_deadline")}</span>`);
 
-async function download(path, fallbackName) {
-  const res = await api(path, { raw: true });
+async function download(path, fallbackName, where = "#main") {
+  let res;
+  try { res = await api(path, { raw: true }); } catch (err) { showError($(where)?.querySelector(".dl-msg") || $(where), err); return; }
   const cd = res.headers.get("Content-Disposition") || "";
   const m = cd.match(/filename\*=UTF-8''([^;]+)/);
   const name = m ? decodeURIComponent(m[1]) : fallbackName;
@@ -207,7 +212,7 @@ function renderHeader(current) {
     ${u ? `<span class="who" data-testid="who">${esc(u.username)} · ${esc(t(`roles.${u.role}`))}</span>` : ""}
     <button type="button" id="lang" lang="${getLang() === "zh" ? "en" : "zh-CN"}">${t("lang_switch")}</button>
     ${u ? `<button type="button" id="signout">${t("signout")}</button>` : ""}
-    <nav aria-label="main">${links.map(([name, key]) => `<a href="#/${name}" ${name === current ? 'aria-current="page"' : ""}>${t(key)}</a>`).join("")}</nav>`;
+    <nav aria-label="${esc(t("nav_label"))}">${links.map(([name, key]) => `<a href="#/${name}" ${name === current ? 'aria-current="page"' : ""}>${t(key)}</a>`).join("")}</nav>`;
   $("#lang").onclick = () => { setLang(getLang() === "zh" ? "en" : "zh"); render(); };
   if ($("#signout")) $("#signout").onclick = () => { session.clear(); projectsCache = null; go("login"); };
   document.title = t("app");
@@ -219,7 +224,7 @@ VIEWS.login = async ({ params }) => {
   main().innerHTML = `
     <h1>${t("login_title")}</h1>
     <form id="login" class="card" novalidate>
-      <div id="login-msg"></div>
+      <div id="login-msg">${params.expired ? banner("info", t("session_expired")) : ""}</div>
       <div class="field"><label for="username">${t("username")}</label><input id="username" name="username" autocomplete="username" required></div>
       <div class="field"><label for="password">${t("password")}</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
       <button type="submit">${t("login")}</button>
@@ -240,26 +245,37 @@ VIEWS.login = async ({ params }) => {
   };
 };
 
+function homeItems(tasks) {
+  if (!tasks.length) return `<li class="muted">${t("no_tasks")}</li>`;
+  return tasks.map((tk) => `<li class="${tk.overdue ? "is-overdue" : ""}">
+    <span><a href="#/task/${esc(tk.id)}">${esc(t(`kinds.${tk.kind}`))}</a> · ${esc(tk.case_no)}<br><span class="muted">${esc(tk.title)}</span></span>
+    ${countdown(tk.due_at)}</li>`).join("");
+}
+
 VIEWS.home = async () => {
   const u = session.user;
   const tasks = await api("/api/tasks");
   main().innerHTML = `
-    <h1>${t("hello", { name: u.username })} <span class="muted">${esc(t(`roles.${u.role}`))}</span></h1>
+    <h1>${t("hello", { name: esc(u.username) })} <span class="muted">${esc(t(`roles.${u.role}`))}</span></h1>
     ${may("intake") ? `<p><a class="btn" href="#/intake">${t("nav_intake")}</a></p>` : ""}
     <section class="card" aria-labelledby="tasks-h">
       <h2 id="tasks-h">${t("my_tasks")} <span class="pill" data-testid="task-count">${tasks.length}</span></h2>
-      ${tasks.length ? `<ul class="tasks" data-testid="tasks">${tasks.map((tk) => `
-        <li class="${tk.overdue ? "is-overdue" : ""}">
-          <span><a href="#/task/${tk.id}">${esc(t(`kinds.${tk.kind}`))}</a> · ${esc(tk.case_no)}<br><span class="muted">${esc(tk.title)}</span></span>
-          ${countdown(tk.due_at)}
-        </li>`).join("")}</ul>` : `<p class="muted">${t("no_tasks")}</p>`}
+      <ul class="tasks" data-testid="tasks">${homeItems(tasks)}</ul>
     </section>`;
   if (may("warnings")) {
     const ws = await api("/api/warnings");
     main().insertAdjacentHTML("beforeend", `<section class="card"><h2><a href="#/warnings">${t("open_warnings")}</a> <span class="pill">${ws.length}</span></h2>
       ${ws.slice(0, 5).map((w) => `<p><span class="pill ${esc(w.level)}">${esc(t(`levels.${w.level}`))}</span> ${esc(w.case_ref)} ${countdown(w.response_due)}</p>`).join("")}</section>`);
   }
-  every(20000, () => { if (parseHash().name === "home") render(); });
+  every(20000, async () => {
+    try {
+      const fresh = await api("/api/tasks");
+      const list = $("[data-testid=tasks]");
+      if (list) list.innerHTML = homeItems(fresh);
+      $("[data-testid=task-count]").textContent = fresh.length;
+      tick();
+    } catch { /* the next refresh tries again */ }
+  });
 };
 
 // --- front desk: find the unit, register, take the intake -------------------------------
@@ -284,7 +300,7 @@ VIEWS.intake = async ({ params }) => {
     <h1>${t("intake_title")}</h1>
     <form id="find" class="card" role="search" novalidate>
       <div class="field"><label for="q">${t("intake_find")}</label>
-        <div class="row"><input id="q" name="q" type="search" inputmode="text" placeholder="${esc(t("intake_find_hint"))}" style="flex:1" value="${esc(params.q || "")}">
+        <div class="row"><input id="q" name="q" type="search" inputmode="text" placeholder="${esc(t("intake_find_hint"))}" class="grow" value="${esc(params.q || "")}">
         <button type="submit">${t("search")}</button></div></div>
     </form>
     <div id="find-msg"></div>
@@ -295,12 +311,14 @@ VIEWS.intake = async ({ params }) => {
     $("#picked").innerHTML = `<section class="card">${subscriptionCard(item)}
       <div id="reg-msg"></div>
       ${!s ? banner("info", t("intake_no_sub")) : s.open_case_id ? `${banner("info", t("intake_open_case"))}<a class="btn secondary" href="#/case/${esc(s.open_case_id)}">${t("open")}</a>`
-        : `<button type="button" id="register">${t("intake_register")}</button>`}</section>`;
+        : may("intake") ? `<button type="button" id="register">${t("intake_register")}</button>` : ""}</section>`;
     const btn = $("#register");
     if (btn) btn.onclick = async () => {
       btn.disabled = true;
+      const g = renderGen;
       try {
         const c = await api("/api/refund-cases", { method: "POST", body: { subscription_id: s.id } });
+        if (g !== renderGen) return;
         const mine = c.open_tasks.find((tk) => tk.kind === "intake" && tk.role === session.user.role);
         if (mine) go(`task/${mine.id}`, { registered: 1 }); else go(`case/${c.id}`);
       } catch (err) { btn.disabled = false; showError("#reg-msg", err); }
@@ -442,7 +460,12 @@ function collect(kind, role, form) {
     if (kinds.length < 2) errs.push(["offer", t("choose_two")]);
     body.options = kinds.map((k) => {
       const o = { kind: k, description: v(`desc_${k}`) };
-      if (k === "A") { const s = v("compensation"); if (!s) errs.push(["compensation", t("required")]); else if (!MONEY_RE.test(s)) errs.push(["compensation", t("invalid_money")]); else o.compensation = s; }
+      if (k === "A") {
+        const s = v("compensation");
+        if (!s) errs.push(["compensation", t("required")]);
+        else if (!MONEY_RE.test(s) || /^0+(\.0+)?$/.test(s)) errs.push(["compensation", t("invalid_money")]);
+        else o.compensation = s;
+      }
       if (k === "C") o.fee_waiver = fd.get("fee_waiver") === "true";
       return o;
     });
@@ -472,9 +495,9 @@ async function wireEvidence(c) {
   const load = async () => {
     try {
       const items = await api(`/api/refund-cases/${c.id}/evidence`);
-      $("#ev-list").innerHTML = items.length ? items.map((e) => `<li><a href="#" data-ev="${e.id}" data-name="${esc(e.filename)}">${esc(e.filename)}</a>
+      $("#ev-list").innerHTML = items.length ? items.map((e) => `<li><button type="button" class="linklike" data-ev="${esc(e.id)}" data-name="${esc(e.filename)}">${esc(e.filename)}</button>
         <span class="muted">${Math.ceil(e.size_bytes / 1024)} KB · ${esc(e.uploaded_by_name)} · ${fmtTime(e.uploaded_at)}</span></li>`).join("") : `<li class="muted">${t("no_files")}</li>`;
-      $$("#ev-list a[data-ev]").forEach((a) => { a.onclick = (ev) => { ev.preventDefault(); download(`/api/evidence/${a.dataset.ev}`, a.dataset.name); }; });
+      $$("#ev-list button[data-ev]").forEach((b) => { b.onclick = () => download(`/api/evidence/${b.dataset.ev}`, b.dataset.name, "#ev-list"); });
     } catch (err) { showError("#ev-list", err); }
   };
   await load();
@@ -490,7 +513,10 @@ async function wireEvidence(c) {
     try {
       await api(`/api/refund-cases/${c.id}/evidence`, { method: "POST", form: fd });
       form.reset(); $("#ev-msg").innerHTML = banner("ok", t("uploaded")); await load();
-    } catch (err) { if (!serverErrorsToFields(form, err)) showError("#ev-msg", err); else fieldError(form, "file", serverMessage(err.detail)); }
+    } catch (err) {
+      if (err instanceof Stale) return;
+      if (!fieldError(form, "file", serverMessage(err.detail))) showError("#ev-msg", err);
+    }
   };
 }
 
@@ -524,13 +550,18 @@ VIEWS.task = async ({ arg, params }) => {
     const body = collect(task.kind, role, form);
     if (!body) return;
     const btn = form.querySelector("button[type=submit]"); btn.disabled = true;
+    const g = renderGen;
     try {
       const out = await api(`/api/tasks/${task.id}/complete`, { method: "POST", body });
+      if (g !== renderGen) return;
       main().innerHTML = `${banner("ok", `${t("saved")}：${t(`stages.${out.stage}`)}`)}
         <section class="card"><h2>${t("open_tasks")}</h2>${tasksList(out.open_tasks)}</section>
         <p><a class="btn" href="#/case/${esc(out.case_id)}">${t("case")}</a> <a class="btn secondary" href="#/home">${t("nav_home")}</a></p>`;
       tick();
+      $("#main .banner")?.setAttribute("tabindex", "-1");
+      $("#main .banner")?.focus();
     } catch (err) {
+      if (g !== renderGen) return;
       btn.disabled = false;  // nothing typed is lost: the form stays as it was
       if (!serverErrorsToFields(form, err)) showError("#task-msg", err); else $("#task-msg").innerHTML = banner("error", serverMessage(err.detail), errorTitle(err.status));
     }
@@ -555,7 +586,7 @@ VIEWS.case = async ({ arg }) => {
   main().innerHTML = `
     <h1>${t("case")} ${esc(c.case_no)} <span class="pill">${esc(t(`stages.${c.stage}`))}</span></h1>
     <div class="grid2"><div>${caseSummary(c)}
-      <section class="card"><h2>${t("deadlines")}</h2><dl class="kv">${dl.map(([k, iso]) => `<dt>${esc(t(`stages.${k}`))}</dt><dd>${fmtTime(iso)} ${c.stage === "closed" ? "" : countdown(iso)}</dd>`).join("")}</dl></section>
+      <section class="card"><h2>${t("deadlines")}</h2><dl class="kv">${dl.map(([k, iso]) => `<dt>${esc(t(`stages.${k}`))}</dt><dd>${fmtTime(iso)} ${k === c.stage ? countdown(iso) : ""}</dd>`).join("")}</dl></section>
       <section class="card"><h2>${t("outcome")}</h2><dl class="kv">
         <dt>${t("escalation_level")}</dt><dd>${esc(c.escalation_level)}${c.needs_gm ? ` · ${t("needs_gm")}` : ""}</dd>
         <dt>${t("chosen")}</dt><dd data-testid="chosen">${c.chosen_option ? esc(t(`options.${c.chosen_option}`)) : "—"}</dd>
@@ -567,7 +598,7 @@ VIEWS.case = async ({ arg }) => {
     </div><div>
       ${evidenceBlock(c)}
       <section class="card"><h2>${t("timeline")}</h2>
-        ${may("temporal") ? `<p><a href="${esc(c.temporal_ui_url)}" target="_blank" rel="noopener" data-testid="temporal-link">${t("temporal_link")}</a></p>` : ""}
+        ${may("temporal") ? `<p><a href="${esc(safeUrl(c.temporal_ui_url))}" target="_blank" rel="noopener" data-testid="temporal-link">${t("temporal_link")}</a></p>` : ""}
         <div id="timeline" class="table-wrap">${t("loading")}</div></section>
     </div></div>`;
   wireEvidence(c);
@@ -582,7 +613,7 @@ VIEWS.cases = async ({ params }) => {
   const open = params.all ? "" : "&open_only=true";
   const rows = await api(`/api/refund-cases?limit=100${open}`);
   main().innerHTML = `<h1>${t("cases")}</h1>
-    <p><a href="#/cases${params.all ? "" : "?all=1"}">${params.all ? t("open_tasks") : t("all")}</a></p>
+    <p><a href="#/cases${params.all ? "" : "?all=1"}">${params.all ? t("open_cases") : t("all_cases")}</a></p>
     <div class="table-wrap"><table><thead><tr><th>${t("case")}</th><th>${t("unit")}</th><th>${t("customer")}</th><th>${t("stage")}</th><th>${t("registered_at")}</th><th>${t("escalation")}</th><th>${t("refund_amount")}</th></tr></thead>
     <tbody>${rows.map((c) => `<tr><td><a href="#/case/${c.id}">${esc(c.case_no)}</a></td><td>${esc(c.unit)}</td><td>${esc(c.customer_name)}</td>
       <td>${esc(t(`stages.${c.stage}`))}</td><td>${fmtTime(c.registered_at)}</td><td>${c.escalation_level ? `<span class="pill orange">${c.escalation_level}</span>` : ""}${c.needs_gm ? ` ${t("needs_gm")}` : ""}</td>
@@ -606,7 +637,7 @@ VIEWS.board = async ({ params }) => {
     </form>
     <div id="counts" class="legend"></div><div id="grid" class="board"></div>
     <dialog id="hist" aria-labelledby="hist-h"><h2 id="hist-h">${t("history")}</h2><div id="hist-body"></div><button type="button" id="hist-close">${t("close")}</button></dialog>`;
-  const query = () => `${buildingId ? `&building_id=${buildingId}` : ""}${state ? `&state=${state}` : ""}`;
+  const query = () => new URLSearchParams(Object.entries({ building_id: buildingId, state }).filter(([, v]) => v)).toString();
   $("#filters").onchange = () => go("board", Object.fromEntries([["project", pid], ["building", $("#b-sel").value], ["state", $("#s-sel").value]].filter(([, v]) => v)));
   $("#xlsx").onclick = () => download(`/api/projects/${pid}/board.xlsx?${query()}`, "board.xlsx");
   $("#hist-close").onclick = () => $("#hist").close();
@@ -617,13 +648,13 @@ VIEWS.board = async ({ params }) => {
     const now = {};
     $("#grid").innerHTML = b.buildings.map((bd) => {
       const cols = [...new Set(bd.floors.flatMap((f) => f.units.map((u) => u.code.slice(-2))))].sort();
-      return `<h2>${esc(bd.name)}</h2><table aria-label="${esc(bd.name)}"><thead><tr><th>${t("floor")}</th>${cols.map((c) => `<th>${c}</th>`).join("")}</tr></thead><tbody>
+      return `<h2>${esc(bd.name)}</h2><table aria-label="${esc(bd.name)}"><thead><tr><th>${t("floor")}</th>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>
         ${[...bd.floors].sort((x, y) => y.floor - x.floor).map((f) => `<tr><th>${f.floor}</th>${cols.map((col) => {
           const u = f.units.find((x) => x.code.slice(-2) === col);
           if (!u) return "<td></td>";
           now[u.id] = u.state;
           const changed = previous[u.id] && previous[u.id] !== u.state;
-          return `<td><button type="button" class="unit s-${u.state}${changed ? " flash" : ""}" data-unit="${u.id}" data-state="${u.state}" data-label="${esc(bd.name)}-${esc(u.code)}"
+          return `<td><button type="button" class="unit s-${esc(u.state)}${changed ? " flash" : ""}" data-unit="${esc(u.id)}" data-state="${esc(u.state)}" data-label="${esc(bd.name)}-${esc(u.code)}"
             aria-label="${esc(bd.name)}-${esc(u.code)} ${esc(t(`states.${u.state}`))}">${esc(u.code)}<small>${esc(t(`states.${u.state}`))}</small></button></td>`;
         }).join("")}</tr>`).join("")}</tbody></table>`;
     }).join("");
@@ -640,14 +671,26 @@ VIEWS.board = async ({ params }) => {
         ${rows.map((r) => `<tr><td>${fmtTime(r.at)}</td><td>${esc(t(`states.${r.from_state}`))}</td><td>${esc(t(`states.${r.to_state}`))}</td><td>${esc(r.actor)}</td><td>${esc(r.reason)}</td></tr>`).join("")}</tbody></table></div>` : `<p class="muted">${t("none")}</p>`;
     } catch (err) { showError("#hist-body", err); }
   };
-  await draw();
+  // The version is read before the board, so a change in between shows on the next poll.
   version = (await api(`/api/projects/${pid}/board/version`)).version;
+  await draw();
+  let busy = false;
   every(2500, async () => {
+    if (busy || document.hidden) return;
+    busy = true;
     try {
       const v = (await api(`/api/projects/${pid}/board/version`)).version;
-      if (v !== version) { version = v; await draw(); }
+      if (v !== version) {
+        const focused = document.activeElement?.dataset?.unit;
+        await draw();
+        version = v;
+        if (focused) $(`#grid .unit[data-unit="${CSS.escape(focused)}"]`)?.focus();
+      }
       $("#live").classList.remove("overdue");
-    } catch (err) { if (!(err instanceof Stale)) $("#live")?.classList.add("overdue"); }
+      $("#live").textContent = `● ${t("live")}`;
+    } catch (err) {
+      if (!(err instanceof Stale) && $("#live")) { $("#live").classList.add("overdue"); $("#live").textContent = `● ${t("offline")}`; }
+    } finally { busy = false; }
   });
 };
 
@@ -655,7 +698,8 @@ VIEWS.board = async ({ params }) => {
 
 VIEWS.warnings = async () => {
   const rows = await api("/api/warnings");
-  const canRespond = (w) => ["manager", "hqrisk"].includes(session.user.role) || session.user.role === w.respond_role;
+  const role = session.user.role;
+  const canRespond = (w) => ["manager", "hqrisk"].includes(role) || role === w.respond_role || role === w.escalate_to;
   main().innerHTML = `<h1>${t("warnings_title")}</h1>${rows.length ? `<div class="table-wrap"><table data-testid="warnings">
     <thead><tr><th>${t("level")}</th><th>${t("rule")}</th><th>${t("customer")}</th><th>${t("response_due")}</th><th>${t("respond_role")}</th><th>${t("escalate_to")}</th><th>${t("respond")}</th></tr></thead>
     <tbody>${rows.map((w) => `<tr><td><span class="pill ${esc(w.level)}">${esc(t(`levels.${w.level}`))}</span></td>
@@ -712,9 +756,9 @@ VIEWS.stats = async ({ params }) => {
   const s = await api(`/api/projects/${pid}/stats?period=${period}`);
   const stat = (label, value, id = "") => `<div class="stat"${id ? ` data-testid="${id}"` : ""}><span class="muted">${esc(label)}</span><b>${esc(value)}</b></div>`;
   main().innerHTML = `<h1>${t("stats_title")} <span class="muted">${esc(s.date_from)} – ${esc(s.date_to)}</span></h1>
-    <div class="row no-print" role="tablist">${["today", "week", "month"].map((p) => `<a class="btn ${p === period ? "" : "secondary"}" role="tab" aria-selected="${p === period}" href="#/stats?period=${p}">${t(p)}</a>`).join("")}
-      <button type="button" id="xlsx" class="secondary">${t("export_xlsx")}</button></div>
-    <div class="stat-grid" style="margin-top:12px">
+    <nav class="row no-print" aria-label="${esc(t("period"))}">${["today", "week", "month"].map((p) => `<a class="btn ${p === period ? "" : "secondary"}" ${p === period ? 'aria-current="page"' : ""} href="#/stats?period=${p}&project=${esc(pid)}">${t(p)}</a>`).join("")}
+      <button type="button" id="xlsx" class="secondary">${t("export_xlsx")}</button></nav><div class="dl-msg"></div>
+    <div class="stat-grid spaced">
       ${stat(t("calls"), s.calls)}${stat(t("visits"), s.visits.groups)}${stat(t("first_visits"), s.visits.first)}${stat(t("repeat_visits"), s.visits.repeat)}
       ${stat(t("effective"), s.effective_customers)}${stat(t("subs"), s.subscriptions.count, "subs")}${stat(t("cancelled"), s.subscriptions.cancelled)}
       ${stat(t("net_count"), s.subscriptions.net_count)}${stat(t("subs_amount"), fmtMoney(s.subscriptions.net_amount))}
@@ -748,7 +792,8 @@ VIEWS.policy = async () => {
       <li>${t("stages.intake")}: ${t("minutes", { n: p.intake_minutes })}</li><li>${t("stages.assessment")}: ${t("minutes", { n: p.assessment_minutes })}</li>
       <li>${t("stages.solution")}: ${t("minutes", { n: p.solution_minutes })}</li><li>${t("stages.archive")}: ${t("minutes", { n: p.archive_minutes })}</li>
       <li>${t("threshold")}: ${fmtMoney(p.escalation_loss_threshold)}</li></ul>
-    <button type="button" class="no-print" onclick="window.print()">${t("print")}</button></article>`;
+    <button type="button" class="no-print" id="print">${t("print")}</button></article>`;
+  $("#print").onclick = () => window.print();
 };
 
 // --- refund instructions (finance) --------------------------------------------------------
@@ -768,16 +813,18 @@ VIEWS.qr = async ({ params }) => {
   const pid = params.project || list[0]?.id;
   const res = await api(`/api/projects/${pid}/intake-qr.svg`, { raw: true });
   const url = res.headers.get("X-Intake-Url") || "";
-  const svg = await res.text();
+  const qrUrl = URL.createObjectURL(await res.blob());
   main().innerHTML = `<article class="card"><h1>${t("qr_title")}</h1><p>${esc(list.find((p) => String(p.id) === String(pid))?.name || "")}</p>
-    <div class="qr" data-testid="qr">${svg.slice(svg.indexOf("<svg"))}</div>
-    <p class="muted">${t("qr_hint")}</p><p><a href="${esc(url)}">${esc(url)}</a></p>
-    <button type="button" class="no-print" onclick="window.print()">${t("print")}</button></article>`;
+    <div class="qr" data-testid="qr"><img src="${esc(qrUrl)}" alt="${esc(t("qr_title"))}: ${esc(url)}"></div>
+    <p class="muted">${t("qr_hint")}</p><p><a href="${esc(safeUrl(url))}">${esc(url)}</a></p>
+    <button type="button" class="no-print" id="print">${t("print")}</button></article>`;
+  $("#print").onclick = () => window.print();
 };
 
 // ------------------------------------------------------------------ start
 
 setLang(getLang());
+$(".skip").addEventListener("click", (ev) => { ev.preventDefault(); main().focus(); });
 window.addEventListener("hashchange", render);
 setInterval(tick, 1000);
 render();

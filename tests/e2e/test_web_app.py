@@ -38,12 +38,14 @@ class Office:
     def __init__(self, browser, url: str, shots: Path) -> None:
         self.browser, self.url, self.shots, self.n = browser, url, shots, 0
         self.pages: dict[str, Page] = {}
+        self.blocked: list[str] = []  # anything the Content-Security-Policy refused, on any page
 
     def login(self, role: str, viewport=DESKTOP) -> Page:
         if role in self.pages:
             return self.pages[role]
         ctx = self.browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
         page = ctx.new_page()
+        page.on("console", lambda m: self.blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{self.url}/app/#/login")
         page.fill("#username", role)
         page.fill("#password", DEMO_PASSWORD)
@@ -58,6 +60,7 @@ class Office:
         self.n += 1
         page.wait_for_timeout(150)
         page.screenshot(path=str(self.shots / f"{self.n:02d}-{name}.png"), full_page=True)
+        assert self.blocked == [], f"the CSP refused: {self.blocked}"
         unlabelled = page.evaluate(UNLABELLED)
         assert unlabelled == [], f"{name}: form controls without a label: {unlabelled}"
         width = page.viewport_size["width"]
@@ -86,13 +89,18 @@ def flow() -> dict:
 
 def test_public_policy_page_is_printable_without_signing_in(browser, app_url, office):
     page = browser.new_page(viewport=DESKTOP)
-    page.goto(f"{app_url}/app/#/policy")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    response = page.goto(f"{app_url}/app/#/policy")
+    assert "script-src" not in response.headers["content-security-policy"]  # default-src 'self' covers scripts
+    assert "default-src 'self'" in response.headers["content-security-policy"]
     tiers = page.get_by_test_id("tiers")
     expect(tiers).to_contain_text("已付定金未网签")
     expect(tiers).to_contain_text("60% – 80%")
     office.shot(page, "policy-public")
     page.emulate_media(media="print")
     expect(page.locator("header.top")).to_be_hidden()
+    assert errors == [], errors  # the app runs under its own CSP
     page.close()
 
 
@@ -122,7 +130,9 @@ def test_front_desk_registers_and_takes_the_intake_on_a_phone(office, flow, app_
     page = office.login("frontdesk", viewport=PHONE)
     office.shot(page, "home-frontdesk-phone")
     page.goto(f"{app_url}/app/#/qr")
-    expect(page.get_by_test_id("qr").locator("svg")).to_be_visible()
+    qr = page.get_by_test_id("qr").locator("img")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("(img) => img.complete && img.naturalWidth > 0"), "the QR code did not load as an image"
     intake_url = page.locator("main a[href*='#/intake']").get_attribute("href")
     assert re.search(r"/app/#/intake\?project=\d+$", intake_url)
     office.shot(page, "qr-frontdesk-phone")
@@ -263,7 +273,7 @@ def test_board_shows_the_unit_available_again_and_updates_live(office, app_url):
     unit_id = unit.get_attribute("data-unit")
     status = manager.evaluate(
         """async (id) => (await fetch(`/api/units/${id}/transitions`, {method: 'POST',
-             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('ef.token')},
+             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('ef.token')},
              body: JSON.stringify({action: 'lock', reason: 'e2e'})})).status""",
         unit_id,
     )
