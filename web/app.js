@@ -595,6 +595,14 @@ VIEWS.case = async ({ arg }) => {
         <dt>${t("closed_at")}</dt><dd>${fmtTime(c.closed_at)}</dd>
         <dt>${t("retain_until")}</dt><dd>${fmtTime(c.retain_until)}</dd></dl></section>
       <section class="card"><h2>${t("open_tasks")}</h2>${tasksList(c.open_tasks)}</section>
+      ${session.user.role === "finance" && ["gm_approval", "solution", "choice"].includes(c.stage) ? `
+      <form id="revise" class="card" novalidate aria-labelledby="rev-h"><h2 id="rev-h">${t("loss_revision")}</h2>
+        ${field("commission_accrued", t("commission"), text("commission_accrued", 'inputmode="decimal"'))}
+        ${field("advertising_allocation", t("advertising"), text("advertising_allocation", 'inputmode="decimal"'))}
+        ${field("opportunity_cost", t("opportunity"), text("opportunity_cost", 'inputmode="decimal"'))}
+        ${field("proposed_share", t("proposed_share"), text("proposed_share", 'inputmode="decimal"'))}
+        ${field("note", t("note"), area("note"))}
+        <div id="rev-msg"></div><button type="submit" class="secondary">${t("submit")}</button></form>` : ""}
     </div><div>
       ${evidenceBlock(c)}
       <section class="card"><h2>${t("timeline")}</h2>
@@ -602,6 +610,18 @@ VIEWS.case = async ({ arg }) => {
         <div id="timeline" class="table-wrap">${t("loading")}</div></section>
     </div></div>`;
   wireEvidence(c);
+  const revise = $("#revise");
+  if (revise) revise.onsubmit = async (ev) => {
+    ev.preventDefault(); clearFieldErrors(revise); $("#rev-msg").innerHTML = "";
+    const body = collect("assessment", "finance", revise);
+    if (!body) return;
+    delete body.contract_confirmed;
+    const g = renderGen;
+    try {
+      await api(`/api/refund-cases/${c.id}/loss-revision`, { method: "POST", body });
+      if (g === renderGen) render();
+    } catch (err) { if (g === renderGen && !serverErrorsToFields(revise, err)) showError("#rev-msg", err); }
+  };
   try {
     const tl = await api(`/api/refund-cases/${arg}/timeline`);
     $("#timeline").innerHTML = `<table><thead><tr><th>${t("at")}</th><th>${t("by")}</th><th>${t("event")}</th></tr></thead><tbody>

@@ -200,10 +200,25 @@ def test_each_department_assesses(office, flow, role):
     expect(page.get_by_role("status").first).to_contain_text("已提交")
 
 
+def test_finance_can_revise_the_loss_while_the_gm_decides(office, flow, app_url):
+    page = office.login("finance")
+    page.goto(f"{app_url}/app/#/cases")
+    page.get_by_role("link", name=flow["case_no"]).click()
+    form = page.locator("form#revise")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#err-commission_accrued")).to_have_text("此项必填")
+    form.locator("[name=commission_accrued]").fill("61000")  # upward: still above 50,000
+    form.locator("[name=advertising_allocation]").fill("8000.50")
+    form.locator("[name=proposed_share]").fill("0.6")
+    office.shot(page, "loss-revision")
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("69000.50")
+
+
 def test_city_gm_sees_why_and_approves(office, flow):
     page = office.login("citygm")
     office.open_task(page, "城市总经理审批", flow["case_no"])
-    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("68000.50")
+    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("69000.50")
     expect(page.get_by_test_id("refund-preview")).to_contain_text("¥30,000.00")
     office.shot(page, "gm-approval")
     page.check("input[name=approve][value=true]")
@@ -339,3 +354,24 @@ def test_a_missed_deadline_turns_red_on_the_live_countdown(browser, app_url, off
     expect(late).to_have_count(1)
     office.shot(page, "home-overdue-phone")
     ctx.close()
+
+
+def test_both_languages_have_every_message_the_app_uses(browser, app_url):
+    """Every t("key") in app.js exists in Chinese and English, and the two dictionaries have the same keys."""
+    source = (Path(__file__).resolve().parents[2] / "web" / "app.js").read_text(encoding="utf-8")
+    plain = set(re.findall(r'\bt\("([a-z_][a-z_.]*)"', source))
+    groups = set(re.findall(r"\bt\(`([a-z_]+)\.\$\{", source)) | set(re.findall(r'\blabel\("([a-z_]+)"', source))
+    assert len(plain) > 100 and {"kinds", "stages", "states", "roles"} <= groups  # the scan itself works
+    page = browser.new_page()
+    page.goto(f"{app_url}/app/")
+    keys = page.evaluate("""async () => {
+      const { MESSAGES } = await import('/app/i18n.js');
+      const flat = (o, p = '') => Object.entries(o).flatMap(([k, v]) =>
+        v && typeof v === 'object' ? [p + k, ...flat(v, p + k + '.')] : [p + k]);
+      return { zh: flat(MESSAGES.zh), en: flat(MESSAGES.en) };
+    }""")
+    page.close()
+    zh, en = set(keys["zh"]), set(keys["en"])
+    assert zh == en, {"only in Chinese": sorted(zh - en), "only in English": sorted(en - zh)}
+    assert not plain - zh, f"used but missing: {sorted(plain - zh)}"
+    assert not groups - zh, f"groups used but missing: {sorted(groups - zh)}"
