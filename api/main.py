@@ -31,7 +31,6 @@ from db.errors import ServiceError
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
 
-
 WEB_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"

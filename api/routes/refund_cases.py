@@ -33,21 +33,26 @@ from api.temporal_calls import run_async, run_update
 from db.errors import Conflict, NotFound
 from db.models import (
     Building,
-    RefundPolicyVersion,
     CaseEvent,
     Customer,
     RefundCase,
+    RefundPolicyVersion,
     Subscription,
     SubscriptionStatus,
     Task,
     Unit,
     User,
 )
-from db.refund_cases import get_case
+from db.refund_cases import contract_snapshot, get_case
 from db.refund_registration import ORIGIN_API, register_refund_case
-from db.refund_cases import contract_snapshot
 from domain.identity import mask_name
-from domain.refund import Fault, LossAssessment, PolicyError, policy_from_body, quote_refund
+from domain.refund import (
+    Fault,
+    LossAssessment,
+    PolicyError,
+    policy_from_body,
+    quote_refund,
+)
 from workflows.contracts import Actor, LossRevision
 from workflows.refund_case import RefundCaseWorkflow
 
