@@ -723,7 +723,7 @@ VIEWS.warnings = async () => {
   main().innerHTML = `<h1>${t("warnings_title")}</h1>${rows.length ? `<div class="table-wrap"><table data-testid="warnings">
     <thead><tr><th>${t("level")}</th><th>${t("rule")}</th><th>${t("customer")}</th><th>${t("response_due")}</th><th>${t("respond_role")}</th><th>${t("escalate_to")}</th><th>${t("respond")}</th></tr></thead>
     <tbody>${rows.map((w) => `<tr><td><span class="pill ${esc(w.level)}">${esc(t(`levels.${w.level}`))}</span></td>
-      <td>${w.rules.map((r) => `${esc(r.rule)}${r.detail ? `：${esc(r.detail)}` : ""}`).join("<br>")}</td><td>${esc(w.case_ref)}</td>
+      <td>${w.rules.map((r) => `${esc(label("rules", r.rule))}${r.detail ? ` <span class="muted">(${esc(r.detail)})</span>` : ""}`).join("<br>")}</td><td>${esc(w.case_ref)}</td>
       <td>${fmtTime(w.response_due)}<br>${countdown(w.response_due)}</td><td>${esc(t(`roles.${w.respond_role}`))}</td><td>${esc(t(`roles.${w.escalate_to}`))}</td>
       <td>${canRespond(w) ? `<form class="respond" data-id="${w.id}" novalidate><div class="field"><label for="wn-${w.id}">${t("response_note")}</label>
         <input id="wn-${w.id}" name="note" maxlength="2000"></div><div class="msg"></div><button type="submit" class="secondary">${t("respond")}</button></form>` : ""}</td></tr>`).join("")}</tbody></table></div>`

@@ -60,6 +60,8 @@ export const MESSAGES = {
     live: "实时更新", export_xlsx: "导出 XLSX", from_state: "原状态", to_state: "新状态", by: "操作人", at: "时间", reason: "原因",
     // warnings
     warnings_title: "预警", level: "级别", rule: "触发规则", response_due: "响应时限", respond_role: "响应人", escalate_to: "升级至",
+    rules: { refund_policy_inquiries: "多次咨询退房政策", visits_dropped_no_appointment: "来访骤减且无后续预约",
+      mortgage_documents_late: "按揭资料逾期", litigation_threat: "扬言诉讼" },
     levels: { yellow: "黄色", orange: "橙色", red: "红色" }, no_warnings: "暂无未处理预警", respond: "响应", response_note: "响应说明",
     responded: "已响应", open_warnings: "未处理预警", pending_refunds: "退款指令",
     // stats
@@ -132,6 +134,8 @@ export const MESSAGES = {
     board_title: "Inventory board", building: "Building", all: "All", filter_state: "Filter by state", floor: "Floor", history: "Unit history",
     live: "live", export_xlsx: "Export XLSX", from_state: "From", to_state: "To", by: "By", at: "At", reason: "Reason",
     warnings_title: "Warnings", level: "Level", rule: "Rule", response_due: "Respond by", respond_role: "Responder", escalate_to: "Escalates to",
+    rules: { refund_policy_inquiries: "Repeated refund-policy inquiries", visits_dropped_no_appointment: "Visits dropped, no appointment",
+      mortgage_documents_late: "Mortgage documents late", litigation_threat: "Litigation threat" },
     levels: { yellow: "Yellow", orange: "Orange", red: "Red" }, no_warnings: "No open warnings", respond: "Respond", response_note: "Response",
     responded: "Responded", open_warnings: "Open warnings", pending_refunds: "Refund instructions",
     stats_title: "Sales statistics", today: "Today", week: "This week", month: "This month", calls: "Calls", visits: "Visits (groups)",

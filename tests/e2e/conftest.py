@@ -91,4 +91,6 @@ def browser():
 def shots() -> Path:
     d = Path(os.environ.get("E2E_SCREENSHOTS", PROJECT_ROOT / "artifacts" / "screenshots"))
     d.mkdir(parents=True, exist_ok=True)
+    for old in d.glob("*.png"):  # only this run's screens
+        old.unlink()
     return d

@@ -310,11 +310,32 @@ def test_forbidden_actions_are_not_offered_and_refused_if_forced(office, flow, a
 
 
 def test_the_other_screens_render_for_their_roles(office, app_url):
+    # A consultant records that a buyer threatened to sue: a red warning, which ops sees with its rule and
+    # deadline, and the manager answers.
+    sales = office.login("sales")
+    status = sales.evaluate(
+        """async () => (await fetch('/api/customers/2/follow-ups', {method: 'POST',
+             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('ef.token')},
+             body: JSON.stringify({channel: 'phone', note: '客户称要起诉', topics: ['litigation_threat']})})).status"""
+    )
+    assert status == 201
     ops = office.login("ops")
     ops.goto(f"{app_url}/app/#/warnings")
     expect(ops.locator("main h1")).to_have_text("预警")
+    row = ops.get_by_test_id("warnings").locator("tbody tr", has_text="扬言诉讼")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("红色")
+    expect(row.locator(".countdown")).to_be_visible()  # red is due at once (DOMAIN §5), so it runs overdue
+    expect(row.locator("form.respond")).to_have_count(0)  # ops watches; it does not answer
     office.shot(ops, "warnings")
     manager = office.login("manager")
+    manager.goto(f"{app_url}/app/#/warnings")
+    answer = manager.get_by_test_id("warnings").locator("tbody tr", has_text="扬言诉讼").locator("form.respond")
+    answer.locator("button").click()
+    expect(answer.locator(".field-error")).to_have_text("此项必填")
+    answer.locator("input[name=note]").fill("已致电客户，安排经理面谈")
+    answer.locator("button").click()
+    expect(manager.get_by_test_id("warnings")).to_contain_text("已响应")
     for period in ("today", "week", "month"):
         manager.goto(f"{app_url}/app/#/stats?period={period}")
         expect(manager.get_by_test_id("subs")).to_be_visible()
