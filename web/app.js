@@ -6,7 +6,7 @@ const STAFF = ["frontdesk", "sales", "manager", "finance", "legal", "marketing",
 const ACCESS = {
   intake: ["frontdesk", "sales", "manager", "citygm"],
   cases: STAFF, board: STAFF,
-  warnings: ["manager", "hqrisk", "ops"],
+  warnings: ["sales", "manager", "citygm", "hqrisk", "ops"],
   stats: ["manager", "marketing", "finance", "citygm", "hqrisk", "ops", "sales"],
   refunds: ["finance", "manager", "citygm", "hqrisk", "ops"],
   qr: ["frontdesk", "manager"],

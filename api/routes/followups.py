@@ -22,7 +22,7 @@ from api.deps import ClientDep, SessionDep, SettingsDep, require_roles
 from api.temporal_calls import run_update
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.followup_models import Followup, WarningRecord
-from db.models import User
+from db.models import Customer, User
 from db.warnings import sweep_customer_warnings
 from domain.warnings import DowngradeRefused, Level, check_downgrade
 from workflows.followup_contracts import (
@@ -45,7 +45,9 @@ from workflows.payment_followup import PaymentFollowupWorkflow
 
 router = APIRouter(tags=["followups"])
 
-WARNING_READERS = ("manager", "hqrisk", "ops")
+# Sales answer the yellow warnings of their own customers and the city GM receives escalations, so both
+# read the list; a consultant sees only their own customers' warnings (as with the customers themselves).
+WARNING_READERS = ("sales", "manager", "citygm", "hqrisk", "ops")
 # Whoever the warning names (respond_role / escalate_to) may respond, and the site manager and HQ risk always.
 ALWAYS_RESPOND = {"manager", "hqrisk"}
 MORTGAGE_ROLES = ("finance", "sales")
@@ -96,10 +98,12 @@ def warning_out(w: WarningRecord, now: datetime) -> WarningOut:
 @router.get("/api/warnings", response_model=list[WarningOut], summary="Early warnings, most urgent first")
 def list_warnings(
     session: SessionDep,
-    _: Annotated[User, Depends(require_roles(*WARNING_READERS))],
+    user: Annotated[User, Depends(require_roles(*WARNING_READERS))],
     open: bool = Query(default=True, description="only warnings nobody has responded to"),  # noqa: A002
 ) -> list[WarningOut]:
     stmt = select(WarningRecord).order_by(WarningRecord.response_due, WarningRecord.id)
+    if user.role == "sales":
+        stmt = stmt.join(Customer, Customer.id == WarningRecord.customer_id).where(Customer.consultant_id == user.id)
     if open:
         stmt = stmt.where(WarningRecord.responded_at.is_(None))
     now = datetime.now(timezone.utc)

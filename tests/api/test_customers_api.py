@@ -327,6 +327,9 @@ async def test_records_raise_then_upgrade_one_warning_per_customer(api):
     [w] = await _customer_warnings(api, cid)
     assert w["level"] == "yellow" and [x["rule"] for x in w["rules"]] == ["refund_policy_inquiries"]
     assert w["respond_role"] == "sales" and w["risk_score"] == 40
+    # The consultant who answers it sees it; another consultant does not.
+    assert w["id"] in [x["id"] for x in (await api.get("sales", "/api/warnings")).json()]
+    assert w["id"] not in [x["id"] for x in (await api.get("sales#2", "/api/warnings")).json()]
     assert datetime.fromisoformat(w["response_due"]) - datetime.fromisoformat(w["raised_at"]) == timedelta(hours=4)
 
     # Visits dropped (two visits in the period before, none since, no appointment) → orange, the same warning.
