@@ -81,3 +81,5 @@ def require_roles(*roles: str):
 
 STAFF = ("frontdesk", "sales", "manager", "finance", "legal", "marketing", "citygm", "hqrisk", "ops")
 REGISTRARS = ("frontdesk", "sales", "manager", "citygm")
+# Any signed-in member of staff: the dependency most read routes take.
+Staff = Annotated[User, Depends(require_roles(*STAFF))]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.clock import china_today
-from api.deps import STAFF, SessionDep, require_roles
+from api.deps import SessionDep, Staff, require_roles
 from db.contract_models import Contract
 from db.contracts import (
     allocations_of,
@@ -47,7 +47,6 @@ Signers = Annotated[User, Depends(require_roles("sales", "manager"))]
 Filers = Annotated[User, Depends(require_roles("manager"))]
 Finance = Annotated[User, Depends(require_roles("finance"))]
 Planners = Annotated[User, Depends(require_roles("sales", "manager", "finance"))]
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 
 
 class ContractCreate(BaseModel):

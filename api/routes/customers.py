@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.clock import china_today
-from api.deps import STAFF, CipherDep, SessionDep, require_roles
+from api.deps import CipherDep, SessionDep, Staff, require_roles
 from db import customers as svc
 from db.errors import Forbidden, Invalid
 from db.models import Customer, User
@@ -28,7 +28,6 @@ from domain.identity import IdType
 router = APIRouter(tags=["customers"])
 
 
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 Registrar = Annotated[User, Depends(require_roles("frontdesk", "sales", "manager"))]
 Manager = Annotated[User, Depends(require_roles("manager"))]
 Recorder = Annotated[User, Depends(require_roles("frontdesk", "sales", "manager"))]

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import STAFF, SessionDep, SettingsDep, require_roles
+from api.deps import SessionDep, SettingsDep, Staff, require_roles
 from db.errors import NotFound
 from db.evidence import (
     TooLarge,
@@ -30,7 +30,6 @@ router = APIRouter(tags=["evidence"])
 # Everyone who works a case may add to it; HQ risk control and regional ops only read.
 UPLOADERS = ("frontdesk", "sales", "manager", "finance", "legal", "marketing", "citygm")
 Uploader = Annotated[User, Depends(require_roles(*UPLOADERS))]
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 
 # Multipart framing around the file: a Content-Length above limit + this is refused before parsing.
 _FRAMING = 64 * 1024

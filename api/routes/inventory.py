@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from api.deps import STAFF, SessionDep, require_roles
+from api.deps import SessionDep, Staff, require_roles
 from db.errors import Invalid, NotFound
 from db.inventory import (
     ImportRejected,
@@ -37,7 +37,6 @@ from domain.units import LOCK_TTL
 
 router = APIRouter(tags=["inventory"])
 
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 Manager = Annotated[User, Depends(require_roles("manager"))]
 Locker = Annotated[User, Depends(require_roles("sales", "manager"))]
 

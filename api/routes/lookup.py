@@ -8,14 +8,14 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import segno
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import and_, case, func, or_, select
 
-from api.deps import STAFF, SessionDep, SettingsDep, require_roles
+from api.deps import SessionDep, SettingsDep, Staff
 from db.errors import Invalid, NotFound
 from db.models import (
     UNIT_STATE_LABELS,
@@ -33,7 +33,6 @@ from domain.identity import mask_name
 
 router = APIRouter(tags=["look-up"])
 
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 
 LIMIT = 20
 MAX_Q = 40
