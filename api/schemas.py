@@ -147,6 +147,11 @@ class CaseDetail(CaseSummary):
     temporal_ui_url: str
     open_tasks: list[TaskOut]
     refund_preview: RefundPreview | None = None
+    # From the subscription record, for the intake form (认购时间 is pulled, not typed).
+    subscribed_at: datetime | None = None
+    deposit_kind: str | None = None
+    deposit_amount: Decimal | None = None
+    paid_amount: Decimal | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -368,6 +368,8 @@ function caseSummary(c) {
       <dt>${t("unit")}</dt><dd>${esc(c.unit)}</dd>
       <dt>${t("customer")}</dt><dd>${esc(c.customer_name)} ${esc(c.customer_mobile)}</dd>
       <dt>${t("stage")}</dt><dd data-testid="stage">${esc(t(`stages.${c.stage}`))}</dd>
+      <dt>${t("subscribed_at")}</dt><dd data-testid="subscribed-at">${fmtTime(c.subscribed_at)}</dd>
+      <dt>${t("deposit")}</dt><dd>${fmtMoney(c.deposit_amount)} ${c.deposit_kind ? `(${esc(c.deposit_kind)})` : ""} · ${t("paid")} ${fmtMoney(c.paid_amount)}</dd>
       <dt>${t("registered_at")}</dt><dd>${fmtTime(c.registered_at)}</dd>
       <dt>${t("loss_total")}</dt><dd>${fmtMoney(c.loss_total)}</dd>
       ${p ? `<dt>${t("refund_preview")}</dt><dd data-testid="refund-preview">${p.amount ? `${fmtMoney(p.amount)} = ${fmtMoney(p.base)} × ${fmtShare(p.share)}` : "—"} <span class="muted">${esc(p.explanation || "")}</span></dd>` : ""}

@@ -182,7 +182,15 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
         refund_preview=refund_preview(session, case),
+        **_subscription_fields(session.get(Subscription, case.subscription_id)),
     )
+
+
+def _subscription_fields(sub: Subscription | None) -> dict:
+    if sub is None:
+        return {}
+    return dict(subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,
+                paid_amount=sub.paid_amount)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case: stage, deadlines, escalation, options, outcome")

@@ -148,6 +148,7 @@ def test_front_desk_registers_and_takes_the_intake_on_a_phone(office, flow, app_
     expect(page.locator("#task-form")).to_be_visible()
     expect(page.locator(".countdown.clock-big")).to_contain_text(re.compile(r"剩余 (29|30):\d\d"))
     flow["case_no"] = page.locator("h1 .muted").inner_text().strip()
+    expect(page.get_by_test_id("subscribed-at")).to_have_text(re.compile(r"^\d{4}/\d{1,2}/\d{1,2} "))  # pulled from the subscription, not typed
 
     # Bad input: errors next to the fields, in Chinese, and what was typed stays.
     page.fill("[name=mobile]", "12345")
