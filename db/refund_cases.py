@@ -47,6 +47,12 @@ def published_policy(session: Session) -> RefundPolicy:
     return policy_from_body(row.version, row.body)
 
 
+def policy_of_version(session: Session, version: str) -> RefundPolicy | None:
+    """The policy a case captured at registration, by its version."""
+    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == version))
+    return None if row is None else policy_from_body(row.version, row.body)
+
+
 def contract_snapshot(sub: Subscription) -> ContractSnapshot:
     """From the contract when the subscription has one (stage online_signed / loan_disbursed, paid =
     deposit + receipts), otherwise from the subscription. The contract is read through `sub`'s session."""

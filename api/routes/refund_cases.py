@@ -24,6 +24,7 @@ from api.schemas import (
     CaseSummary,
     LossRevisionIn,
     RefundCaseCreate,
+    RefundPreview,
     StepOut,
     TaskOut,
     Timeline,
@@ -36,23 +37,16 @@ from db.models import (
     CaseEvent,
     Customer,
     RefundCase,
-    RefundPolicyVersion,
     Subscription,
     SubscriptionStatus,
     Task,
     Unit,
     User,
 )
-from db.refund_cases import contract_snapshot, get_case
+from db.refund_cases import contract_snapshot, get_case, policy_of_version
 from db.refund_registration import ORIGIN_API, register_refund_case
 from domain.identity import mask_name
-from domain.refund import (
-    Fault,
-    LossAssessment,
-    PolicyError,
-    policy_from_body,
-    quote_refund,
-)
+from domain.refund import Fault, LossAssessment, quote_refund
 from workflows.contracts import Actor, LossRevision
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -147,27 +141,26 @@ def list_cases(
     return [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
 
 
-def refund_preview(session, case: RefundCase) -> dict | None:
+def refund_preview(session, case: RefundCase, sub: Subscription) -> RefundPreview | None:
     """What path B would refund under the case's policy, from the assessments so far (legal's fault,
     finance's proposed share), so approvers see the figure before the offer. None once the buyer chose."""
     if case.chosen_option is not None or case.stage == "closed":
         return None
-    sub = session.get(Subscription, case.subscription_id)
-    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == case.policy_version))
-    if sub is None or row is None:
+    policy = policy_of_version(session, case.policy_version)
+    if policy is None:
         return None
     snap = contract_snapshot(sub)
-    legal, finance = case.assessments.get("legal", {}), case.assessments.get("finance", {})
-    share = finance.get("proposed_share")
+    share = case.assessments.get("finance", {}).get("proposed_share")
     try:
         q = quote_refund(
-            policy_from_body(row.version, row.body), stage=snap.stage, deposit_kind=snap.deposit_kind,
-            fault=Fault(legal.get("fault", Fault.BUYER)), paid_amount=snap.paid_amount, deposit_amount=snap.deposit_amount,
+            policy, stage=snap.stage, deposit_kind=snap.deposit_kind,
+            fault=Fault(case.assessments.get("legal", {}).get("fault", Fault.BUYER)),
+            paid_amount=snap.paid_amount, deposit_amount=snap.deposit_amount,
             proposed_share=None if share is None else Decimal(share),
         )
-    except (PolicyError, ValueError) as e:
-        return {"route": None, "share": None, "amount": None, "base": None, "needs_gm": False, "explanation": str(e)}
-    return {"route": str(q.route), "share": q.share, "amount": q.amount, "base": q.base, "needs_gm": q.needs_gm, "explanation": q.reason}
+    except ValueError as e:  # PolicyError included: a share below the tier, a stage without a tier
+        return RefundPreview(route=None, share=None, amount=None, base=None, needs_gm=False, explanation=str(e))
+    return RefundPreview(route=str(q.route), share=q.share, amount=q.amount, base=q.base, needs_gm=q.needs_gm, explanation=q.reason)
 
 
 def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
@@ -175,22 +168,18 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     unit = session.get(Unit, case.unit_id)
     building = session.get(Building, unit.building_id)
     customer = session.get(Customer, case.customer_id)
+    sub = session.get(Subscription, case.subscription_id)
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
         project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
         escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
-        refund_preview=refund_preview(session, case),
-        **_subscription_fields(session.get(Subscription, case.subscription_id)),
+        refund_preview=refund_preview(session, case, sub),
+        # From the subscription record, for the intake form (认购时间 is pulled, not typed).
+        subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,
+        paid_amount=sub.paid_amount,
     )
-
-
-def _subscription_fields(sub: Subscription | None) -> dict:
-    if sub is None:
-        return {}
-    return dict(subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,
-                paid_amount=sub.paid_amount)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case: stage, deadlines, escalation, options, outcome")
