@@ -32,6 +32,23 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
   .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.name || el.id)"""
 
 
+def sign_in(page: Page, url: str, role: str) -> None:
+    page.goto(f"{url}/app/#/login")
+    page.fill("#username", role)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form#login button[type=submit]")
+    expect(page.get_by_test_id("who")).to_contain_text(role)
+
+
+def post_as(page: Page, path: str, body: dict) -> int:
+    """A POST from the signed-in page with its own token, as another user's client would send it."""
+    return page.evaluate(
+        """async ([path, body]) => (await fetch(path, {method: 'POST', body: JSON.stringify(body),
+             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('ef.token')}})).status""",
+        [path, body],
+    )
+
+
 class Office:
     """Signs staff in, one browser context each, and saves a screenshot of every screen visited."""
 
@@ -46,11 +63,7 @@ class Office:
         ctx = self.browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
         page = ctx.new_page()
         page.on("console", lambda m: self.blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(f"{self.url}/app/#/login")
-        page.fill("#username", role)
-        page.fill("#password", DEMO_PASSWORD)
-        page.click("form#login button[type=submit]")
-        expect(page.get_by_test_id("who")).to_contain_text(role)
+        sign_in(page, self.url, role)
         self.pages[role] = page
         return page
 
@@ -287,13 +300,7 @@ def test_board_shows_the_unit_available_again_and_updates_live(office, app_url):
     # Another user locks the unit; the watcher's board changes without a reload.
     manager = office.login("manager")
     unit_id = unit.get_attribute("data-unit")
-    status = manager.evaluate(
-        """async (id) => (await fetch(`/api/units/${id}/transitions`, {method: 'POST',
-             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('ef.token')},
-             body: JSON.stringify({action: 'lock', reason: 'e2e'})})).status""",
-        unit_id,
-    )
-    assert status == 200
+    assert post_as(manager, f"/api/units/{unit_id}/transitions", {"action": "lock", "reason": "e2e"}) == 200
     expect(unit).to_have_attribute("data-state", "locked", timeout=10_000)
 
 
@@ -314,12 +321,8 @@ def test_the_other_screens_render_for_their_roles(office, app_url):
     # A consultant records that a buyer threatened to sue: a red warning, which ops sees with its rule and
     # deadline, and the manager answers.
     sales = office.login("sales")
-    status = sales.evaluate(
-        """async () => (await fetch('/api/customers/2/follow-ups', {method: 'POST',
-             headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('ef.token')},
-             body: JSON.stringify({channel: 'phone', note: '客户称要起诉', topics: ['litigation_threat']})})).status"""
-    )
-    assert status == 201
+    follow_up = {"channel": "phone", "note": "客户称要起诉", "topics": ["litigation_threat"]}
+    assert post_as(sales, "/api/customers/2/follow-ups", follow_up) == 201
     ops = office.login("ops")
     ops.goto(f"{app_url}/app/#/warnings")
     expect(ops.locator("main h1")).to_have_text("预警")
@@ -357,11 +360,7 @@ def test_a_missed_deadline_turns_red_on_the_live_countdown(browser, app_url, off
     ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = ctx.new_page()
     page.clock.install()
-    page.goto(f"{app_url}/app/#/login")
-    page.fill("#username", "frontdesk")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form#login button[type=submit]")
-    expect(page.get_by_test_id("who")).to_contain_text("frontdesk")
+    sign_in(page, app_url, "frontdesk")
     page.goto(f"{app_url}/app/#/intake?q=1号楼-204")
     page.click("#register")
     clock = page.locator(".countdown.clock-big")
