@@ -126,32 +126,31 @@ class _Row:
             return None
         return s
 
-    def integer(self, col: str, *, required: bool = True) -> int | None:
+    def _decimal(self, col: str, *, required: bool, not_a: str) -> Decimal | None:
+        """The cell as a Decimal; None (with the error noted) when blank-but-required or unreadable."""
         v = self.values.get(col)
         if _blank(v):
             if required:
                 self.err(col, "required")
             return None
         try:
-            d = parse_decimal(v, col)
+            return parse_decimal(v, col)
         except PricingError:
-            self.err(col, f"{v!r} is not a whole number")
+            self.err(col, f"{v!r} is not {not_a}")
+            return None
+
+    def integer(self, col: str, *, required: bool = True) -> int | None:
+        d = self._decimal(col, required=required, not_a="a whole number")
+        if d is None:
             return None
         if d != d.to_integral_value():
-            self.err(col, f"{v!r} is not a whole number")
+            self.err(col, f"{self.values.get(col)!r} is not a whole number")
             return None
         return int(d)
 
     def money(self, col: str, *, required: bool = True, places: int = 2) -> Decimal | None:
-        v = self.values.get(col)
-        if _blank(v):
-            if required:
-                self.err(col, "required")
-            return None
-        try:
-            d = parse_decimal(v, col)
-        except PricingError:
-            self.err(col, f"{v!r} is not a number")
+        d = self._decimal(col, required=required, not_a="a number")
+        if d is None:
             return None
         if d <= 0:
             self.err(col, "must be above zero")

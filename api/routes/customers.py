@@ -299,8 +299,14 @@ def list_reveals(customer_id: int, user: RevealLog, session: SessionDep) -> list
 @router.put("/api/customers/{customer_id}/consultant", response_model=CustomerOut,
             summary="Assign or reassign the customer's consultant (manager)")
 def put_consultant(customer_id: int, body: ConsultantIn, user: Manager, session: SessionDep) -> CustomerOut:
+    return _change(session, customer_id, user, lambda c: svc.assign_consultant(session, c, body.consultant_id))
+
+
+def _change(session, customer_id: int, user: User, change) -> CustomerOut:
+    """Lock the customer the caller may see, apply one change, answer with the result, commit."""
     c = svc.visible_customer(session, customer_id, user, for_update=True)
-    svc.assign_consultant(session, c, body.consultant_id)
+    change(c)
+    session.flush()
     out = _out(session, c)
     session.commit()
     return out
@@ -309,23 +315,13 @@ def put_consultant(customer_id: int, body: ConsultantIn, user: Manager, session:
 @router.put("/api/customers/{customer_id}/rating", response_model=CustomerOut,
             summary="Rate the customer A–D (their consultant or a manager)")
 def put_rating(customer_id: int, body: RatingIn, user: Staff, session: SessionDep) -> CustomerOut:
-    c = svc.visible_customer(session, customer_id, user, for_update=True)
-    svc.set_rating(c, body.rating, user)
-    session.flush()
-    out = _out(session, c)
-    session.commit()
-    return out
+    return _change(session, customer_id, user, lambda c: svc.set_rating(c, body.rating, user))
 
 
 @router.put("/api/customers/{customer_id}/tags", response_model=CustomerOut,
             summary="Replace the customer's tags (only a manager may remove 敏感)")
 def put_tags(customer_id: int, body: TagsIn, user: Staff, session: SessionDep) -> CustomerOut:
-    c = svc.visible_customer(session, customer_id, user, for_update=True)
-    svc.set_tags(c, body.tags, user)
-    session.flush()
-    out = _out(session, c)
-    session.commit()
-    return out
+    return _change(session, customer_id, user, lambda c: svc.set_tags(c, body.tags, user))
 
 
 @router.post("/api/customers/{customer_id}/co-parties", response_model=CoPartyOut, status_code=status.HTTP_201_CREATED,
