@@ -6,6 +6,7 @@ from db import (  # noqa: F401
     customer_models,
     evidence_models,
     followup_models,
+    idempotency_models,
     inventory_models,
     models,
 )

@@ -61,7 +61,9 @@ from workflows.mortgage import MortgageWorkflow
 from workflows.payment_followup import PaymentFollowupWorkflow
 
 # One folder per version of the follow-up workflows; older folders stay so running cases keep replaying.
-HISTORY_SET = "followups-v2"  # v2: the refund-case patches (followup-starts-refund-case, ...)
+# v2: the refund-case patches (followup-starts-refund-case, ...); v3: a person's step written by a normal
+# activity after the update is accepted (step-write-after-accept).
+HISTORY_SET = "followups-v3"
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 
 S = MortgageStage

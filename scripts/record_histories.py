@@ -36,8 +36,9 @@ from workers.registry import WORKFLOWS, activities
 
 A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
 # One folder per workflow version: v1 = apply_step as a normal activity, v2 = as a local activity
-# (patch "apply-step-local-activity"). Older folders stay, so runs started under them keep replaying.
-HISTORY_SET = "v2"
+# (patch "apply-step-local-activity"), v3 = a person's step as a normal activity again, timer-driven writes
+# local (patch "step-write-after-accept"). Older folders stay, so runs started under them keep replaying.
+HISTORY_SET = "v3"
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 POLICY = RefundPolicy(version="histories-2026.1")
 

@@ -45,6 +45,10 @@ with workflow.unsafe.imports_passed_through():
 S = MortgageStage
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30))
+# A person's step is written by a normal activity, dispatched only once the update's acceptance is in
+# history (a local activity would commit before it); it retries until PostgreSQL answers.
+STEP_AFTER_ACCEPT = "step-write-after-accept"
+STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 NEXT: dict[MortgageStage, tuple[MortgageStage, ...]] = {
     S.AWAITING_DOCUMENTS: (S.DOCUMENTS_COMPLETE,),
@@ -177,7 +181,13 @@ class MortgageWorkflow:
         return FollowupRecord(followup_id=self._id, kind="mortgage", event_key=event_key, event=event, actor=actor,
                               at=workflow.now(), customer_id=self._inp.customer_id, **kw)
 
-    async def _write(self, rec: FollowupRecord) -> ApplyResult:
+    async def _write(self, rec: FollowupRecord, *, human: bool = False) -> ApplyResult:
+        if human and workflow.patched(STEP_AFTER_ACCEPT):
+            return await workflow.execute_activity(
+                "apply_followup", rec, result_type=ApplyResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STEP_RETRY,
+            )
+        # The workflow's own writes (a timer fired, the run started): their cause is in history already.
         return await workflow.execute_local_activity(
             "apply_followup", rec, result_type=ApplyResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
@@ -197,7 +207,7 @@ class MortgageWorkflow:
         self._busy = True
         try:
             rec = self._stage_record(change)
-            await self._write(rec)
+            await self._write(rec, human=True)
         except ActivityError as err:
             raise _err(ErrorType.CONFLICT, f"stage change not recorded: {err.cause or err}") from None
         finally:

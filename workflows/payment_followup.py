@@ -43,6 +43,10 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30))
+# A person's step is written by a normal activity, dispatched only once the update's acceptance is in
+# history (a local activity would commit before it); it retries until PostgreSQL answers.
+STEP_AFTER_ACCEPT = "step-write-after-accept"
+STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 REMINDER_HOUR = time(9)  # reminders go out at 09:00 China time
 UNPOSTPONED_ESCALATION = timedelta(days=1)  # overdue, no word from the buyer: the manager is told after a day
 PAYMENT_ROLES = frozenset({"finance"})
@@ -183,7 +187,13 @@ class PaymentFollowupWorkflow:
         return FollowupRecord(followup_id=self._id, kind="payment_plan", event_key=event_key, event=event, actor=actor,
                               at=workflow.now(), customer_id=self._inp.customer_id, detail=detail, **kw)
 
-    async def _write(self, rec: FollowupRecord) -> ApplyResult:
+    async def _write(self, rec: FollowupRecord, *, human: bool = False) -> ApplyResult:
+        if human and workflow.patched(STEP_AFTER_ACCEPT):
+            return await workflow.execute_activity(
+                "apply_followup", rec, result_type=ApplyResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STEP_RETRY,
+            )
+        # The workflow's own writes (a timer fired, the run started): their cause is in history already.
         return await workflow.execute_local_activity(
             "apply_followup", rec, result_type=ApplyResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
@@ -192,7 +202,7 @@ class PaymentFollowupWorkflow:
     async def _step(self, rec: FollowupRecord) -> None:
         self._busy = True
         try:
-            await self._write(rec)
+            await self._write(rec, human=True)
         except ActivityError as err:
             raise _err(ErrorType.CONFLICT, f"not recorded: {err.cause or err}") from None
         finally:

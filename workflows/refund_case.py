@@ -56,9 +56,15 @@ with workflow.unsafe.imports_passed_through():
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# Patch ids: runs started before a change replay the old branch (tests/histories/ holds both kinds).
+# Patch ids: runs started before a change replay the old branch (tests/histories/ holds each kind).
 LOCAL_APPLY_STEP = "apply-step-local-activity"
+# A human step's write runs as a normal activity, which the server dispatches only once the workflow task
+# that accepted the update is in history: PostgreSQL never holds a step that the history does not.
+STEP_AFTER_ACCEPT = "step-write-after-accept"
 ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30))
+# A step write retries until PostgreSQL is back (only a business refusal is final): an update whose
+# acceptance is in history must end written, never half-done.
+STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 INTAKE_ROLES = {"frontdesk", "sales", "manager"}
 CHOICE_ROLES = {"manager", "frontdesk"}
@@ -179,15 +185,21 @@ class RefundCaseWorkflow:
             )
         )
 
-    async def _write(self, record: StepRecord) -> None:
+    async def _write(self, record: StepRecord, *, human: bool = False) -> None:
+        if human and workflow.patched(STEP_AFTER_ACCEPT):
+            await workflow.execute_activity(
+                "apply_step", record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STEP_RETRY
+            )
+            return
         if workflow.patched(LOCAL_APPLY_STEP):
-            # One short transaction: a local activity runs inside the same workflow task, which halves
-            # the history events and the round trips of a human step.
+            # A write the workflow itself decides (an SLA timer fired): its cause is already in history, so a
+            # local activity inside the same workflow task is safe — a lost task completion re-runs it, and
+            # the write is idempotent on (case, step).
             await workflow.execute_local_activity(
                 "apply_step",
                 record,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+                retry_policy=STEP_RETRY if workflow.patched(STEP_AFTER_ACCEPT) else ACTIVITY_RETRY,
             )
             return
         await workflow.execute_activity(
@@ -200,7 +212,7 @@ class RefundCaseWorkflow:
     async def _step(self, key: str, record: StepRecord, message: str) -> StepResult:
         """Write a human step; on a business refusal from the activity, free the step and refuse."""
         try:
-            await self._write(record)
+            await self._write(record, human=True)
         except Exception as err:
             self._claimed.discard(key)
             cause = err.cause if isinstance(err, ActivityError) else err

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from api.deps import STAFF, CipherDep, ClientDep, SessionDep, require_roles
+from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, require_roles
+from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
 from api.routes.refund_cases import case_open_tasks, task_out
 from api.schemas import StepOut, TaskCompletion, TaskOut
 from api.temporal_calls import run_update
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.models import Customer, RefundCase, Task, TaskStatus, User
+from domain.calendar import CHINA
 from domain.identity import InvalidIdentity
 from domain.refund import LossAssessment
 from workflows.contracts import (
@@ -55,42 +60,106 @@ def _require(value, message: str):
     return value
 
 
-@router.post("/{task_id}/complete", response_model=StepOut, summary="Complete one of the caller's tasks")
+@router.post(
+    "/{task_id}/complete",
+    response_model=StepOut,
+    summary="Complete one of the caller's tasks",
+    description="Of any number of concurrent completions of one task exactly one succeeds; the others get 409 "
+    "with who completed it and when. A retry carrying the same Idempotency-Key (same person, same body) gets "
+    "the first answer again.",
+)
 def complete_task(
     task_id: int,
     body: TaskCompletion,
     session: SessionDep,
     client: ClientDep,
     cipher: CipherDep,
+    settings: SettingsDep,
     user: Annotated[User, Depends(require_roles(*STAFF))],
-) -> StepOut:
+    idempotency_key: IdempotencyKey = None,
+):
+    fp = fingerprint(settings.secret_key, method="POST", path=f"/api/tasks/{task_id}/complete", body=body)
+    if idempotency_key and (stored := replay(session, user_id=user.id, key=idempotency_key, fp=fp)) is not None:
+        return stored
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     if task.role != user.role:
         raise Forbidden(f"this task is for {task.role}, not {user.role}")
-    if task.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task_id} is already {task.status}")
     case = session.get(RefundCase, task.case_id)
     assert case is not None
-    actor = Actor(user_id=user.id, username=user.username, role=user.role)
     if task.kind in DB_ONLY_KINDS:
-        task.status = TaskStatus.DONE
-        task.completed_at = datetime.now(timezone.utc)
-        task.completed_by = user.id
-        session.commit()
-        return StepOut(
-            case_id=str(case.id), stage=case.stage, message=f"{task.kind} done",
-            open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
-        )
-    update, payload = _workflow_step(task.kind, body, actor, case, session, cipher)
-    case_id, case_no, workflow_id = case.id, case.case_no, case.workflow_id
-    session.rollback()  # release the read snapshot while the workflow's activity writes the step
-    result = run_update(client, workflow_id=workflow_id, update=update, payload=payload, update_id=f"task-{task_id}")
+        out = _complete_db_only(session, task, case, user)
+    else:
+        out = _complete_workflow_step(session, client, cipher, task, case, body, user, idempotency_key)
+    if idempotency_key:
+        remember(session, user_id=user.id, key=idempotency_key, fp=fp, status_code=200, body=out)
+    return out
+
+
+def _complete_db_only(session: Session, task: Task, case: RefundCase, user: User) -> StepOut:
+    """A fact recorded in PostgreSQL only: a conditional update, so one caller of many wins."""
+    won = session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.status == TaskStatus.OPEN)
+        .values(status=TaskStatus.DONE, completed_at=datetime.now(timezone.utc), completed_by=user.id)
+        .returning(Task.id)
+    ).first()
+    if won is None:
+        session.rollback()
+        raise _taken(session, task.id)
+    session.commit()
+    return StepOut(
+        case_id=str(case.id), stage=case.stage, message=f"{task.kind} done",
+        open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
+    )
+
+
+def _complete_workflow_step(
+    session: Session, client, cipher, task: Task, case: RefundCase, body: TaskCompletion, user: User, key: str | None
+) -> StepOut:
+    """The workflow decides: each request sends its own update, so of many concurrent ones the workflow
+    accepts one and refuses the rest. A retry with the same Idempotency-Key sends the same update id,
+    which Temporal answers with the first outcome instead of running it again."""
+    if task.status != TaskStatus.OPEN and not (key and task.completed_by == user.id):
+        raise _taken(session, task.id)
+    actor = Actor(user_id=user.id, username=user.username, role=user.role)
+    step, payload = _workflow_step(task.kind, body, actor, case, session, cipher)
+    task_id, case_id, case_no, workflow_id = task.id, case.id, case.case_no, case.workflow_id
+    update_id = f"task-{task_id}-" + (f"k{key_digest(user.id, key)}" if key else uuid.uuid4().hex)
+    session.rollback()  # no connection held while the workflow runs the step
+    try:
+        result = run_update(client, workflow_id=workflow_id, update=step, payload=payload, update_id=update_id)
+    except Conflict as refused:
+        raise _taken(session, task_id, refused=refused) from None
     return StepOut(
         case_id=result.case_id, stage=result.stage, message=result.message,
         open_tasks=case_open_tasks(session, case_id=case_id, case_no=case_no),
     )
+
+
+TAKEN_WAIT_S = 2.0  # the winner's write is committed within milliseconds of its acceptance
+
+
+def _taken(session: Session, task_id: int, *, refused: Conflict | None = None) -> Conflict:
+    """409 naming who completed the task and when. When the workflow refused because another request's
+    step is still being written, wait briefly for that write to name its author."""
+    deadline = time.monotonic() + (TAKEN_WAIT_S if refused else 0)
+    while True:
+        row = session.execute(
+            select(Task.status, Task.completed_at, User.display_name)
+            .outerjoin(User, User.id == Task.completed_by)
+            .where(Task.id == task_id)
+        ).one()
+        session.rollback()
+        if row.status == TaskStatus.DONE and row.completed_at is not None:
+            at = row.completed_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+            return Conflict(f"task {task_id} was already completed by {row.display_name or 'the system'} at {at} (China time)")
+        if row.status == TaskStatus.CANCELLED:
+            return Conflict(f"task {task_id} was cancelled")
+        if time.monotonic() >= deadline:
+            return refused or Conflict(f"task {task_id} is not open")
+        time.sleep(0.05)
 
 
 def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case: RefundCase, session, cipher):

@@ -23,7 +23,10 @@ async def dev_env():
         dev_server_existing_path=str(temporal_cli()),
         data_converter=pydantic_data_converter,
         ui=False,
-        dev_server_extra_args=["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"],
+        dev_server_extra_args=[
+            "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+            "--dynamic-config-value", "system.enableActivityEagerExecution=true",
+        ],
     )
     yield env
     await env.shutdown()

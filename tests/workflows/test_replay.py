@@ -3,8 +3,8 @@
 A failure here means a code change would break cases already running in production (non-determinism):
 version the change with workflow.patched() instead of editing the recorded files. After an intended,
 versioned change, re-record with `make histories` and commit the result.
-Refund-case sets: v1, v2 (scripts/record_histories.py); follow-ups: followups-v1, followups-v2
-(scripts/record_followup_histories.py).
+Refund-case sets: v1, v2, v3 (scripts/record_histories.py); follow-ups: followups-v1, followups-v2,
+followups-v3 (scripts/record_followup_histories.py).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ REQUIRED_IN_SET = {
         "mortgage_disbursed_contract",  # the disbursement is written to the contract
     },
 }
+REQUIRED_IN_SET["followups-v3"] = REQUIRED_IN_SET["followups-v2"]
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
 SETS = sorted({p.parent.name for p in FILES})
 
@@ -62,7 +63,7 @@ def family(set_name: str) -> str:
 
 
 def test_every_workflow_version_has_every_required_history():
-    assert {"v1", "v2", "followups-v1", "followups-v2"} <= set(SETS)
+    assert {"v1", "v2", "v3", "followups-v1", "followups-v2", "followups-v3"} <= set(SETS)
     for name in SETS:
         assert family(name) in REQUIRED, f"{name}: unknown history set (expected v<N> or <family>-v<N>)"
         required = REQUIRED[family(name)] | REQUIRED_IN_SET.get(name, set())

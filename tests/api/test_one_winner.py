@@ -1,0 +1,124 @@
+"""One winner: of any number of concurrent completions of one task exactly one succeeds, the others get
+409 with who completed it and when; a retry with the same Idempotency-Key gets the first answer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import CaseEvent, Task, TaskStatus
+from tests.api.conftest import Api
+from tests.api.test_refund_api import intake_body, register
+
+RACERS = 20
+
+
+@pytest.fixture
+def world(factory, http):
+    factory.policy()
+    sc = factory.scenario(deposit=Decimal("50000"))
+    return sc, Api(http, sc.users)
+
+
+async def race(api: Api, role: str, task_id: int, body: dict, n: int = RACERS, **kw) -> list:
+    headers = await api.as_(role)
+    return await asyncio.gather(*(
+        api.http.post(f"/api/tasks/{task_id}/complete", json=body, headers={**headers, **kw.get("extra", {})})
+        for _ in range(n)
+    ))
+
+
+async def post_with_key(api: Api, role: str, url: str, body: dict, key: dict):
+    return await api.http.post(url, json=body, headers={**await api.as_(role), **key})
+
+
+def events(session_factory, case_id: str, key: str) -> int:
+    with session_factory() as s:
+        return s.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == uuid.UUID(case_id), CaseEvent.event_key == key))
+
+
+async def test_twenty_concurrent_completions_of_a_workflow_task_have_exactly_one_winner(world, session_factory):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    task = await api.task("frontdesk", cid, "intake")
+    answers = await race(api, "frontdesk", task["id"], intake_body(sc))
+    assert Counter(r.status_code for r in answers) == {200: 1, 409: RACERS - 1}, [r.text for r in answers]
+    name = sc.users["frontdesk"].display_name
+    for r in answers:
+        if r.status_code == 409:
+            assert f"already completed by {name} at " in r.json()["detail"], r.text
+    assert events(session_factory, cid, "intake") == 1
+    # The next step sees the one intake: three assessment tasks, once each.
+    with session_factory() as s:
+        kinds = s.scalars(select(Task.kind).where(Task.case_id == uuid.UUID(cid), Task.status == TaskStatus.OPEN)).all()
+    assert sorted(kinds) == ["assessment"] * 3
+
+
+async def test_twenty_concurrent_completions_of_a_database_only_task_have_exactly_one_winner(world, session_factory):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    with session_factory.begin() as s:  # an escalation to acknowledge, as an SLA miss opens it
+        t = Task(case_id=uuid.UUID(cid), task_key="escalation:test", kind="escalation", role="manager", title="SLA missed")
+        s.add(t)
+        s.flush()
+        task_id = t.id
+    answers = await race(api, "manager", task_id, {})
+    assert Counter(r.status_code for r in answers) == {200: 1, 409: RACERS - 1}, [r.text for r in answers]
+    assert all("already completed by" in r.json()["detail"] for r in answers if r.status_code == 409)
+    with session_factory() as s:
+        row = s.get(Task, task_id)
+        assert row.status == TaskStatus.DONE and row.completed_by == sc.users["manager"].id
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(world, session_factory):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    task = await api.task("frontdesk", cid, "intake")
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), key)
+    assert first.status_code == 200, first.text
+    again = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), key)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    # The same key for a different request is refused; without the key the step is simply done.
+    other = dict(intake_body(sc), reason_text="changed my mind")
+    r = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", other, key)
+    assert r.status_code == 422 and "different request" in r.json()["detail"]
+    r = await api.post("frontdesk", f"/api/tasks/{task['id']}/complete", json=intake_body(sc))
+    assert r.status_code == 409 and "already completed by" in r.json()["detail"]
+    assert events(session_factory, cid, "intake") == 1
+
+
+async def test_concurrent_requests_with_one_idempotency_key_all_get_the_one_answer(world, session_factory):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    task = await api.task("frontdesk", cid, "intake")
+    answers = await race(api, "frontdesk", task["id"], intake_body(sc), n=5, extra={"Idempotency-Key": "double-click-1"})
+    assert {r.status_code for r in answers} == {200}
+    assert len({r.text for r in answers}) == 1
+    assert events(session_factory, cid, "intake") == 1
+
+
+async def test_an_idempotency_key_is_the_callers_own(world):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    task = await api.task("frontdesk", cid, "intake")
+    r = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), {"Idempotency-Key": "shared-key"})
+    assert r.status_code == 200, r.text
+    # Another person's request with the same key is not answered from the first person's result.
+    r = await post_with_key(api, "manager", f"/api/tasks/{task['id']}/complete", intake_body(sc), {"Idempotency-Key": "shared-key"})
+    assert r.status_code == 403
+
+
+async def test_a_malformed_idempotency_key_is_refused(world):
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    task = await api.task("frontdesk", cid, "intake")
+    r = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), {"Idempotency-Key": "x" * 200})
+    assert r.status_code == 422
