@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api import temporal_calls
+from api.deps import Gate
 from api.routes import (
     auth,
     contracts,
@@ -27,7 +32,7 @@ from api.routes import (
     tasks,
 )
 from config.settings import PROJECT_ROOT, Settings, get_settings
-from db.errors import ServiceError
+from db.errors import ServiceError, from_db_error
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
 
@@ -35,6 +40,8 @@ WEB_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+log = logging.getLogger("estateflow.api")
 
 
 def _readable(err: dict) -> str:
@@ -49,8 +56,29 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     async def lifespan(app: FastAPI):
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for the embedded PostgreSQL)")
-        engine = make_engine(settings.database_url, pool_size=20)
+        # Threads and connections, sized together (docs/decisions.md, "Bounded waits"): a sync route runs
+        # on one of api_threads tokens and holds at most one connection, and no request holds a
+        # connection between two thread hops, so with pool_size + max_overflow >= api_threads a route
+        # never waits for a connection; pool_timeout is the fail-fast guard should that ever not hold.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        if settings.db_pool_size + settings.db_max_overflow < settings.api_threads:
+            log.warning("DB_POOL_SIZE + DB_MAX_OVERFLOW (%d) < API_THREADS (%d): routes may wait for a connection "
+                        "(at most DB_POOL_TIMEOUT_S, then 503)", settings.db_pool_size + settings.db_max_overflow,
+                        settings.api_threads)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_s, lock_timeout_ms=settings.db_lock_timeout_ms,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        )
+        temporal_calls.configure(rpc_timeout_s=settings.temporal_rpc_timeout_s,
+                                 call_timeout_s=settings.temporal_call_timeout_s)
+        app.state.registration_gate = Gate(
+            settings.registration_concurrency, settings.registration_wait_s,
+            "too many refund registrations are in progress; try again in a few seconds",
+        )
         app.state.settings = settings
+        app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.cipher = PiiCipher(settings.data_key, settings.blind_index_key)
         app.state.temporal = temporal_client or await Client.connect(
@@ -63,7 +91,21 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
 
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message}, headers=headers)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        # A row lock not granted within lock_timeout: 409 try again; the pool, statement_timeout, a lost
+        # connection: 503 with Retry-After. Anything else is a bug and stays a 500.
+        err = from_db_error(exc, pool_timeout_s=settings.db_pool_timeout_s)
+        if err is None:
+            raise exc
+        if err.status_code >= 500:
+            log.warning("%s %s: %s (%s)", request.method, request.url.path, err.message, exc.__class__.__name__)
+        return await service_error(request, err)
+
+    for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError):
+        app.add_exception_handler(db_exc, database_error)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

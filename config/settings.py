@@ -49,6 +49,29 @@ class Settings(BaseSettings):
     # Divides every SLA duration for training drills and demos (1 = real time).
     estateflow_drill_speedup: int = Field(default=1, ge=1)
 
+    # ---- no hang, ever (docs/decisions.md, "Bounded waits") -------------------------------------
+    # The API's sync routes run on anyio's thread limiter; each running route holds at most one pooled
+    # connection, so the pool is as wide as the limiter and a route never waits for a connection.
+    api_threads: int = Field(default=40, ge=4)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    # A pool that is exhausted anyway (a leak, a misconfiguration) answers 503 after this, not a hang.
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    # Every transaction, API and worker: a row lock waited for longer is a 409 "try again"; a statement
+    # running longer is cancelled (503); a session idle inside a transaction is ended by PostgreSQL
+    # (the last resort: it must exceed the longest legitimate wait inside a transaction, the engine call).
+    db_lock_timeout_ms: int = Field(default=3000, ge=0)
+    db_statement_timeout_ms: int = Field(default=15000, ge=0)
+    db_idle_in_transaction_timeout_ms: int = Field(default=60000, ge=0)
+    # Every Temporal call the API makes: each RPC's deadline, and the whole call's (an update polls).
+    temporal_rpc_timeout_s: float = Field(default=5.0, gt=0)
+    temporal_call_timeout_s: float = Field(default=10.0, gt=0)
+    # At most this many refund registrations run at once (each holds a thread, a connection and, for a
+    # moment, its unit's row lock while it waits for the engine); the rest wait without holding
+    # anything, for at most registration_wait_s, then get a 503 with Retry-After.
+    registration_concurrency: int = Field(default=8, ge=1)
+    registration_wait_s: float = Field(default=15.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_driver(cls, v: str) -> str:

@@ -1,14 +1,20 @@
-"""Service errors carry their HTTP status; one handler in api/ turns them into responses."""
+"""Service errors carry their HTTP status; one handler in api/ turns them into responses.
+
+`retry_after` (seconds), when set, becomes a Retry-After header: the request was fine, something it
+waited for (a row lock, a pooled connection, the workflow engine) was not free within its bound."""
 
 from __future__ import annotations
 
 
 class ServiceError(Exception):
     status_code = 400
+    retry_after: int | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class NotFound(ServiceError):
@@ -25,3 +31,56 @@ class Conflict(ServiceError):
 
 class Invalid(ServiceError):
     status_code = 422
+
+
+class ServiceUnavailable(ServiceError):
+    """503: a dependency (database, pool, workflow engine) did not answer within its bound; try again."""
+
+    status_code = 503
+    retry_after = 5
+
+
+# SQLSTATEs a person can simply retry: the row was being changed by someone else.
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout (or NOWAIT) fired
+DEADLOCK_DETECTED = "40P01"
+SERIALIZATION_FAILURE = "40001"
+QUERY_CANCELED = "57014"  # statement_timeout fired
+IDLE_IN_TRANSACTION_TIMEOUT = "25P03"
+
+BUSY_RECORD = "another request is changing the same record right now; try again in a moment"
+
+
+def pgcode(err: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind a SQLAlchemy DBAPIError (or a bare psycopg2 error), if any."""
+    orig = getattr(err, "orig", err)
+    return getattr(orig, "pgcode", None)
+
+
+def is_lock_timeout(err: BaseException) -> bool:
+    return pgcode(err) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED, SERIALIZATION_FAILURE)
+
+
+def from_db_error(err: BaseException, *, pool_timeout_s: float | None = None) -> ServiceError | None:
+    """A database failure as the answer a person can act on, or None (a bug: let it be a 500).
+
+    - a row lock not granted within lock_timeout, a deadlock, a serialization failure: 409, try again;
+    - no pooled connection within pool_timeout: 503 with Retry-After;
+    - statement_timeout, a connection PostgreSQL ended (idle-in-transaction timeout, restart), the server
+      unreachable: 503 with Retry-After.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(err, sa_exc.TimeoutError):  # QueuePool limit ... connection timed out
+        within = f" within {pool_timeout_s:g} s" if pool_timeout_s else ""
+        return ServiceUnavailable(f"the server is busy: no database connection came free{within}; try again",
+                                  retry_after=2)
+    if not isinstance(err, sa_exc.DBAPIError):
+        return None
+    code = pgcode(err)
+    if is_lock_timeout(err):
+        return Conflict(BUSY_RECORD, retry_after=1)
+    if code == QUERY_CANCELED:
+        return ServiceUnavailable("the database took too long to answer (statement timeout); try again", retry_after=5)
+    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError)) or err.connection_invalidated:
+        return ServiceUnavailable("the database is not reachable right now; try again", retry_after=5)
+    return None

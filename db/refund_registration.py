@@ -4,15 +4,22 @@ The case row, the unit to 退房中 and the intake task are written in one trans
 RefundCaseWorkflow is started BEFORE the commit and terminated if the commit fails, so a failed
 start leaves nothing written and a failed commit leaves no workflow running.
 
-Async-safe: the database work runs in a worker thread (asyncio.to_thread), the Temporal calls on the
-caller's event loop. One session is used throughout, never concurrently.
+No hang: the whole registration runs in ONE thread on ONE connection (`register_in_session`): prepare
+(takes the unit's row lock, bounded by lock_timeout), start the workflow (the thread waits for the event
+loop, which is never starved, and for the engine, bounded by the caller's timeouts), commit. While the
+unit lock is held nothing waits for another thread or another pooled connection, and on any failure the
+transaction is rolled back in this same thread before the error leaves, so the lock goes with it. The
+API calls it from its route thread with the request's session; the activity from one worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +32,8 @@ from db.refund_cases import open_refund_case, published_policy, workflow_input
 from domain.refund import case_deadlines
 from workflows.contracts import RefundCaseInput
 from workflows.refund_case import RefundCaseWorkflow
+
+log = logging.getLogger("estateflow.registration")
 
 ORIGIN_API = "api"  # registered by a person through POST /api/refund-cases
 ALREADY_OPEN = "this subscription already has an open refund case"
@@ -84,6 +93,83 @@ def _commit(session: Session, case_id: uuid.UUID, run_id: str | None) -> None:
     session.commit()
 
 
+T = TypeVar("T")
+# Runs a coroutine function on the event loop that owns `client`, from this (non-loop) thread, within a
+# bounded time, and returns its result; raises on failure or timeout.
+RunOnLoop = Callable[[Callable[[], Awaitable[T]]], T]
+
+
+def register_in_session(
+    session: Session,
+    *,
+    client: Client,
+    run_on_loop: RunOnLoop,
+    rpc_timeout: timedelta,
+    subscription_id: int,
+    registered_by_user_id: int,
+    task_queue: str,
+    speedup: int,
+    origin: str,
+    existing_ok: bool = True,
+) -> uuid.UUID:
+    """Blocking: register the case in `session` and start its workflow; call it from a thread, never the loop.
+
+    DB errors (a lock_timeout on the unit row included) come out unchanged, after the rollback."""
+    try:
+        case_id, workflow_id, inp = _prepare(
+            session, subscription_id=subscription_id, registered_by_user_id=registered_by_user_id,
+            speedup=speedup, origin=origin, existing_ok=existing_ok,
+        )
+    except BaseException:
+        _rollback(session)  # here, in this thread: the unit lock must not wait for anyone's thread
+        raise
+    if workflow_id is None:  # the open case that already existed; nothing was written
+        session.rollback()
+        return case_id
+
+    async def start():
+        return await client.start_workflow(RefundCaseWorkflow.run, inp, id=workflow_id, task_queue=task_queue,
+                                           rpc_timeout=rpc_timeout)
+
+    try:
+        handle = run_on_loop(start)
+    except BaseException:
+        _rollback(session)
+        # A start that timed out may still have reached the engine: make sure no workflow runs for a case
+        # that was never written (the id is this case's own, so nothing else can be hit).
+        _terminate_quietly(client, run_on_loop, workflow_id, rpc_timeout, "registration did not complete")
+        raise
+    try:
+        _commit(session, case_id, handle.first_execution_run_id or handle.result_run_id)
+    except BaseException:
+        _rollback(session)
+        _terminate_quietly(client, run_on_loop, workflow_id, rpc_timeout, "registration was not committed")
+        raise
+    return case_id
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception as err:  # a connection PostgreSQL already ended: the original error is the one to report
+        log.warning("rollback after a failed registration: %s", err)
+
+
+def _terminate_quietly(client: Client, run_on_loop: RunOnLoop, workflow_id: str, rpc_timeout: timedelta, reason: str) -> None:
+    async def terminate():
+        await client.get_workflow_handle(workflow_id).terminate(reason, rpc_timeout=rpc_timeout)
+
+    try:
+        run_on_loop(terminate)
+    except Exception as err:  # not started (NOT_FOUND), or the engine is away: the case was not written either way
+        log.warning("terminating %s after a failed registration: %s", workflow_id, err)
+
+
+# The activity's bounds on its engine calls (the API passes its own, from Settings).
+ENGINE_RPC_TIMEOUT = timedelta(seconds=5)
+ENGINE_CALL_TIMEOUT_S = 10.0
+
+
 async def register_refund_case(
     *,
     session_factory: sessionmaker[Session],
@@ -99,21 +185,25 @@ async def register_refund_case(
 
     Idempotent when existing_ok (the default): if the subscription already has an open case, its id is
     returned and nothing is written or started. With existing_ok=False that is a Conflict (the API's behaviour).
-    """
-    session = session_factory()
-    try:
-        case_id, workflow_id, inp = await asyncio.to_thread(
-            _prepare, session, subscription_id=subscription_id, registered_by_user_id=registered_by_user_id,
-            speedup=speedup, origin=origin, existing_ok=existing_ok,
-        )
-        if workflow_id is None:
-            return case_id
-        handle = await client.start_workflow(RefundCaseWorkflow.run, inp, id=workflow_id, task_queue=task_queue)
-        try:
-            await asyncio.to_thread(_commit, session, case_id, handle.first_execution_run_id or handle.result_run_id)
-        except Exception:
-            await client.get_workflow_handle(workflow_id).terminate("registration was not committed")
-            raise
-        return case_id
-    finally:
-        await asyncio.to_thread(session.close)
+
+    For async callers (the follow-ups' activity): the registration runs in one thread of the loop's
+    executor, which it waits for BEFORE it opens a session, so it holds nothing while it waits; the
+    engine calls are sent back to this loop, bounded."""
+    loop = asyncio.get_running_loop()
+
+    def on_loop(fn: Callable[[], Awaitable[T]]) -> T:
+        async def bounded() -> T:
+            async with asyncio.timeout(ENGINE_CALL_TIMEOUT_S):
+                return await fn()
+
+        return asyncio.run_coroutine_threadsafe(bounded(), loop).result()
+
+    def run() -> uuid.UUID:
+        with session_factory() as session:
+            return register_in_session(
+                session, client=client, run_on_loop=on_loop, rpc_timeout=ENGINE_RPC_TIMEOUT,
+                subscription_id=subscription_id, registered_by_user_id=registered_by_user_id,
+                task_queue=task_queue, speedup=speedup, origin=origin, existing_ok=existing_ok,
+            )
+
+    return await asyncio.to_thread(run)

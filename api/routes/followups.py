@@ -10,7 +10,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
-from anyio import from_thread
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -18,8 +17,8 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.followups import load_calendar_overrides
-from api.deps import ClientDep, SessionDep, SettingsDep, require_roles
-from api.temporal_calls import run_update
+from api.deps import ClientDep, SessionDep, SettingsDep, release_connection, require_roles
+from api.temporal_calls import rpc_timeout, run_async, run_update
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.followup_models import Followup, WarningRecord
 from db.models import Customer, User
@@ -216,12 +215,14 @@ def open_mortgage(
                         bank=body.bank, loan_amount=body.loan_amount, opened_at=datetime.now(timezone.utc),
                         calendar_overrides=overrides)
 
+    release_connection(session)  # the overrides are read: no connection held while the engine answers
+
     async def start():
         return await client.start_workflow(MortgageWorkflow.run, inp, id=mortgage_workflow_id(body.loan_id),
-                                           task_queue=settings.temporal_task_queue)
+                                           task_queue=settings.temporal_task_queue, rpc_timeout=rpc_timeout())
 
     try:
-        from_thread.run(start)
+        run_async(start)
     except WorkflowAlreadyStartedError:
         raise Conflict(f"loan {body.loan_id} already has a follow-up") from None
     return MortgageOut(loan_id=body.loan_id, stage=MortgageStage.AWAITING_DOCUMENTS)
@@ -315,10 +316,10 @@ def open_payment_plan(
 
     async def start():
         return await client.start_workflow(PaymentFollowupWorkflow.run, inp, id=payment_plan_workflow_id(body.plan_id),
-                                           task_queue=settings.temporal_task_queue)
+                                           task_queue=settings.temporal_task_queue, rpc_timeout=rpc_timeout())
 
     try:
-        from_thread.run(start)
+        run_async(start)
     except WorkflowAlreadyStartedError:
         raise Conflict(f"payment plan {body.plan_id} is already followed up") from None
     return PlanOut(plan_id=body.plan_id, seq=1, state="pending", run_no=1)

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from temporalio.api.enums.v1 import EventType
 
 from api.deps import (
@@ -17,8 +18,11 @@ from api.deps import (
     ClientDep,
     SessionDep,
     SettingsDep,
+    registration_slot,
+    release_connection,
     require_roles,
 )
+from api.idempotency import IdempotencyKey, fingerprint, remember, replay
 from api.schemas import (
     CaseDetail,
     CaseSummary,
@@ -30,8 +34,8 @@ from api.schemas import (
     Timeline,
     TimelineEntry,
 )
-from api.temporal_calls import run_async, run_update
-from db.errors import Conflict, NotFound
+from api.temporal_calls import rpc_timeout, run_async, run_update
+from db.errors import Conflict, NotFound, is_lock_timeout
 from db.models import (
     Building,
     CaseEvent,
@@ -44,7 +48,7 @@ from db.models import (
     User,
 )
 from db.refund_cases import contract_snapshot, get_case, policy_of_version
-from db.refund_registration import ORIGIN_API, register_refund_case
+from db.refund_registration import ORIGIN_API, register_in_session
 from domain.identity import mask_name
 from domain.refund import Fault, LossAssessment, quote_refund
 from workflows.contracts import Actor, LossRevision
@@ -80,17 +84,29 @@ def _summary_fields(case: RefundCase, unit: Unit, building: Building, customer: 
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail, summary="Register a refund request")
+UNIT_BUSY = "another request is registering a refund for this unit right now; try again in a moment"
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail, summary="Register a refund request",
+             dependencies=[Depends(registration_slot)])
 def create_case(
     payload: RefundCaseCreate,
-    request: Request,
     session: SessionDep,
     client: ClientDep,
     settings: SettingsDep,
     user: Annotated[User, Depends(require_roles(*REGISTRARS))],
-) -> CaseDetail:
+    idempotency_key: IdempotencyKey = None,
+):
     """The case row, the unit to 退房中 and the intake task in one transaction; the workflow starts
-    before the commit, so a failed start leaves nothing written."""
+    before the commit, so a failed start leaves nothing written. A retry with the same Idempotency-Key
+    gets the first 201 again.
+
+    All of it in this route's thread, on the request's one connection: the unit's row lock is waited for
+    at most lock_timeout (then 409, try again) and, once held, is held only while the engine starts the
+    workflow (bounded: 503 if it does not answer) — never while waiting for a thread or a connection."""
+    fp = fingerprint(settings.secret_key, method="POST", path="/api/refund-cases", body=payload)
+    if idempotency_key and (stored := replay(session, user_id=user.id, key=idempotency_key, fp=fp)) is not None:
+        return stored
     if payload.subscription_id is not None:
         sub_id = payload.subscription_id
     else:
@@ -101,13 +117,22 @@ def create_case(
             if session.get(Unit, payload.unit_id) is None:
                 raise NotFound(f"unit {payload.unit_id} does not exist")
             raise Conflict(f"unit {payload.unit_id} has no active subscription: there is nothing to refund")
-    case_id = run_async(lambda: register_refund_case(
-        session_factory=request.app.state.session_factory, client=client, subscription_id=sub_id,
-        registered_by_user_id=user.id, task_queue=settings.temporal_task_queue,
-        speedup=settings.estateflow_drill_speedup, origin=ORIGIN_API, existing_ok=False,
-    ))
-    return read_case(case_id, session, settings, user)
-
+    try:
+        case_id = register_in_session(
+            session, client=client, run_on_loop=run_async, rpc_timeout=rpc_timeout(), subscription_id=sub_id,
+            registered_by_user_id=user.id, task_queue=settings.temporal_task_queue,
+            speedup=settings.estateflow_drill_speedup, origin=ORIGIN_API, existing_ok=False,
+        )
+    except OperationalError as err:
+        if is_lock_timeout(err):  # the registration already rolled back: the request holds nothing now
+            raise Conflict(UNIT_BUSY, retry_after=1) from None
+        raise
+    out = read_case(case_id, session, settings, user)
+    if idempotency_key:
+        remember(session, user_id=user.id, key=idempotency_key, fp=fp, status_code=201, body=out)
+    else:
+        release_connection(session)  # the response is built: no connection kept through serialisation
+    return out
 
 
 @router.get("", response_model=list[CaseSummary], summary="List refund cases")
@@ -138,7 +163,9 @@ def list_cases(
         q = q.where((RefundCase.escalation_level > 0) if escalated else (RefundCase.escalation_level == 0))
     if unit_id is not None:
         q = q.where(RefundCase.unit_id == unit_id)
-    return [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
+    out = [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
+    release_connection(session)
+    return out
 
 
 def refund_preview(session, case: RefundCase, sub: Subscription) -> RefundPreview | None:
@@ -186,7 +213,9 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
 def get_one(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, user: Annotated[User, Depends(require_roles(*STAFF))]
 ) -> CaseDetail:
-    return read_case(case_id, session, settings, user)
+    out = read_case(case_id, session, settings, user)
+    release_connection(session)
+    return out
 
 
 _HISTORY_KINDS = {
@@ -216,8 +245,10 @@ def timeline(
         for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id))
     ]
 
+    release_connection(session)  # read done: no connection held while the engine answers
+
     async def history():
-        return await client.get_workflow_handle(case.workflow_id).fetch_history()
+        return await client.get_workflow_handle(case.workflow_id).fetch_history(rpc_timeout=rpc_timeout())
 
     hist = run_async(history)
     for ev in hist.events:
@@ -249,6 +280,7 @@ def revise_loss(
         proposed_share=body.proposed_share,
         note=body.note,
     )
+    release_connection(session)  # the workflow's activity writes the case; this request holds nothing meanwhile
     result = run_update(
         client, workflow_id=case.workflow_id, update=RefundCaseWorkflow.revise_loss, payload=revision,
         update_id=f"loss-revision-{uuid.uuid4().hex}",

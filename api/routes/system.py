@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select, text
 
-from api.deps import ClientDep, SessionDep
+from api.deps import ClientDep, SessionDep, release_connection
 from api.temporal_calls import run_async
 from db.models import RefundPolicyVersion
 from db.refund_cases import published_policy
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api", tags=["system"])
 @router.get("/health", summary="Database and Temporal reachability")
 def health(session: SessionDep, client: ClientDep) -> dict:
     db_ok = session.execute(text("select 1")).scalar() == 1
+    release_connection(session)  # no connection held while the engine answers
 
     async def temporal_ok() -> bool:
         try:

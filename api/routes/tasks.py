@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, require_roles
+from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
 from api.routes.refund_cases import case_open_tasks, task_out
 from api.schemas import StepOut, TaskCompletion, TaskOut
@@ -94,6 +94,8 @@ def complete_task(
         out = _complete_workflow_step(session, client, cipher, task, case, body, user, idempotency_key)
     if idempotency_key:
         remember(session, user_id=user.id, key=idempotency_key, fp=fp, status_code=200, body=out)
+    else:
+        release_connection(session)  # the response is validated in another thread hop
     return out
 
 

@@ -122,3 +122,15 @@ async def test_a_malformed_idempotency_key_is_refused(world):
     task = await api.task("frontdesk", cid, "intake")
     r = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), {"Idempotency-Key": "x" * 200})
     assert r.status_code == 422
+
+
+async def test_a_registration_retried_with_its_idempotency_key_opens_one_case(world, session_factory):
+    sc, api = world
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = await post_with_key(api, "frontdesk", "/api/refund-cases", {"unit_id": sc.unit_id}, key)
+    assert first.status_code == 201, first.text
+    again = await post_with_key(api, "frontdesk", "/api/refund-cases", {"unit_id": sc.unit_id}, key)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    plain = await api.post("frontdesk", "/api/refund-cases", json={"unit_id": sc.unit_id})
+    assert plain.status_code == 409
