@@ -1,4 +1,5 @@
-"""`make run`: the whole system with demo data; one Ctrl-C stops it all. Data survives restarts in .data/."""
+"""`make run`: the whole system with demo data; a service that dies is restarted (with backoff), one Ctrl-C
+stops it all. Data survives restarts in .data/."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from scripts.stack import Stack
 def main() -> int:
     settings = get_settings()
     stack = Stack(settings)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM (what the tests and service managers send) both stop everything, restarts included.
+    signal.signal(signal.SIGINT, stack.interrupt)
+    signal.signal(signal.SIGTERM, stack.interrupt)
     try:
         print("Starting EstateFlow: PostgreSQL, Temporal, migrations, worker, API ...", flush=True)
         seeded = stack.start()
@@ -26,22 +29,25 @@ EstateFlow is running{' (demo data seeded)' if seeded else ''}.
   Temporal UI    {ui}
   Database       {stack.database_url}
   Logs           {stack.log_dir}
+  Pid files      {stack.pid_dir}
   Drill speedup  {settings.estateflow_drill_speedup}x (ESTATEFLOW_DRILL_SPEEDUP)
 
 Demo logins (password: {DEMO_PASSWORD}):
 """
             + "\n".join(f"  {u:<10} {name}" for u, name in DEMO_USERS.items())
-            + "\n\nPress Ctrl-C to stop everything.",
+            + "\n\nA service that dies is restarted (see the supervisor lines below). Press Ctrl-C to stop everything.",
             flush=True,
         )
-        stack.wait()
+        stack.wait()  # returns, or raises KeyboardInterrupt, once a signal asked to stop
     except KeyboardInterrupt:
-        print("\nStopping ...", flush=True)
+        pass
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 1
     finally:
+        print("\nStopping ...", flush=True)
         stack.stop()
+        print("Stopped.", flush=True)
     return 0
 
 

@@ -391,3 +391,17 @@ def test_api_keeps_its_data_dir_on_a_named_volume(compose, services):
     mounts = {str(v).split(":", 1)[1].rstrip("/"): str(v).split(":", 1)[0] for v in services["api"].get("volumes") or []}
     assert data_dir.rstrip("/") in mounts, f"api does not mount a volume at DATA_DIR={data_dir}"
     assert mounts[data_dir.rstrip("/")] in (compose.get("volumes") or {}), "the DATA_DIR volume is not a declared named volume"
+
+
+def test_temporal_server_enables_eager_activities_as_the_dev_server_does(services):
+    """Step writes rely on eager activity dispatch; production gets it from the mounted dynamic config."""
+    temporal = services["temporal"]
+    path = env_of(temporal)["DYNAMIC_CONFIG_FILE_PATH"]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in temporal.get("volumes", [])}
+    source = mounts.get(f"/etc/temporal/{path}")
+    assert source is not None, f"{path} is not mounted into the temporal service"
+    config = yaml.safe_load((ROOT / source).read_text(encoding="utf-8"))
+    assert config["system.enableActivityEagerExecution"] == [{"value": True}]
+    from scripts.stack import TEMPORAL_DEV_ARGS
+
+    assert "system.enableActivityEagerExecution=true" in TEMPORAL_DEV_ARGS
