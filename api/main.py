@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +31,7 @@ from api.routes import (
     system,
     tasks,
 )
+from api.strict import guard_params
 from config.settings import PROJECT_ROOT, Settings, get_settings
 from db.errors import ServiceError, from_db_error
 from db.pii import PiiCipher
@@ -45,8 +46,24 @@ log = logging.getLogger("estateflow.api")
 
 
 def _readable(err: dict) -> str:
+    if err.get("type") == "json_invalid":
+        return _json_message(err)
     where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
     return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+
+
+def _json_message(err: dict) -> str:
+    """Malformed JSON: where it broke, as a character position (not a field name)."""
+    at = next((p for p in err.get("loc", ())[1:] if isinstance(p, int)), None)
+    reason = (err.get("ctx") or {}).get("error") or "JSON decode error"
+    where = f" at character {at}" if at is not None else ""
+    return f"the request body is not valid JSON{where}: {reason}"
+
+
+def _error_item(err: dict) -> dict:
+    if err.get("type") == "json_invalid":
+        return {"field": "body", "message": _json_message(err)}
+    return {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
 
 
 def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
@@ -87,7 +104,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         yield
         engine.dispose()
 
-    app = FastAPI(title="EstateFlow", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="EstateFlow", version="0.1.0", lifespan=lifespan, dependencies=[Depends(guard_params)])
 
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
@@ -104,7 +121,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             log.warning("%s %s: %s (%s)", request.method, request.url.path, err.message, exc.__class__.__name__)
         return await service_error(request, err)
 
-    for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError):
+    for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DataError):
         app.add_exception_handler(db_exc, database_error)
 
     @app.exception_handler(RequestValidationError)
@@ -112,9 +129,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         errors = exc.errors()
         return JSONResponse(
             status_code=422,
-            content={"detail": "; ".join(_readable(e) for e in errors), "errors": [
-                {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")} for e in errors
-            ]},
+            content={"detail": "; ".join(_readable(e) for e in errors), "errors": [_error_item(e) for e in errors]},
         )
 
     for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
@@ -126,6 +141,9 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     @app.middleware("http")
     async def web_headers(request: Request, call_next):
         response = await call_next(request)
+        # Every response: the declared type is the type (no sniffing), and no page of ours in a frame.
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
         if request.url.path.startswith("/app"):
             # Only the app's own scripts and styles run; the QR image is a blob, charts are inline SVG.
             response.headers["Content-Security-Policy"] = WEB_CSP

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.strict import RequestModel
 from domain.identity import IdType
 from domain.refund import Fault, OptionKind
 
@@ -23,7 +24,7 @@ class Token(BaseModel):
     username: str
 
 
-class RefundCaseCreate(BaseModel):
+class RefundCaseCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     unit_id: int | None = None
     subscription_id: int | None = None
@@ -35,7 +36,7 @@ class RefundCaseCreate(BaseModel):
         return self
 
 
-class OptionIn(BaseModel):
+class OptionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     kind: OptionKind
     description: str = Field(default="", max_length=500)
@@ -43,7 +44,7 @@ class OptionIn(BaseModel):
     fee_waiver: bool = False
 
 
-class TaskCompletion(BaseModel):
+class TaskCompletion(RequestModel):
     """The fields of every human step; which are required depends on the task's kind."""
 
     model_config = ConfigDict(extra="forbid")
@@ -79,7 +80,7 @@ class TaskCompletion(BaseModel):
     lessons: str = Field(default="", max_length=4000)
 
 
-class LossRevisionIn(BaseModel):
+class LossRevisionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     commission_accrued: MoneyIn = Field(ge=0, max_digits=12, decimal_places=2)
     advertising_allocation: MoneyIn = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)

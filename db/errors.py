@@ -76,6 +76,8 @@ def from_db_error(err: BaseException, *, pool_timeout_s: float | None = None) ->
                                   retry_after=2)
     if not isinstance(err, sa_exc.DBAPIError):
         return None
+    if isinstance(err, sa_exc.DataError):  # a value PostgreSQL refuses (out of range, malformed): the input's fault
+        return Invalid("a value in the request is out of range or malformed")
     code = pgcode(err)
     if is_lock_timeout(err):
         return Conflict(BUSY_RECORD, retry_after=1)

@@ -52,7 +52,9 @@ def sniff(head: bytes) -> Kind | None:
     return None
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*]')
+# Bidi marks, embeddings, overrides and isolates: "账单\u202efdp.exe" would show as "账单exe.pdf".
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_filename(name: str | None, ext: str) -> str:
@@ -60,6 +62,7 @@ def clean_filename(name: str | None, ext: str) -> str:
     characters, at most 255 characters (keeping the extension); a fallback when nothing is left."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[/\\]", name)[-1]
+    name = _BIDI.sub("", name)
     name = _UNSAFE.sub("_", name).strip().strip(".")
     if not name:
         return f"evidence{ext}"

@@ -155,9 +155,17 @@ def _rollback(session: Session) -> None:
         log.warning("rollback after a failed registration: %s", err)
 
 
+TERMINATE_BUDGET_S = 2.0  # after a failed start the engine is usually away: do not double the caller's wait
+
+
 def _terminate_quietly(client: Client, run_on_loop: RunOnLoop, workflow_id: str, rpc_timeout: timedelta, reason: str) -> None:
+    """Best effort. If it fails too, a workflow that did start runs for a case that was never written; its
+    first write finds no case and fails it (NotFound), so nothing reaches PostgreSQL."""
+    budget = min(rpc_timeout, timedelta(seconds=TERMINATE_BUDGET_S))
+
     async def terminate():
-        await client.get_workflow_handle(workflow_id).terminate(reason, rpc_timeout=rpc_timeout)
+        async with asyncio.timeout(TERMINATE_BUDGET_S):
+            await client.get_workflow_handle(workflow_id).terminate(reason, rpc_timeout=budget)
 
     try:
         run_on_loop(terminate)

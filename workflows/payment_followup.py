@@ -47,6 +47,8 @@ ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(sec
 # history (a local activity would commit before it); it retries until PostgreSQL answers.
 STEP_AFTER_ACCEPT = "step-write-after-accept"
 STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# One short transaction: an attempt lost with a killed worker is retried after this, not after 30 s.
+STEP_TIMEOUT = timedelta(seconds=10)
 REMINDER_HOUR = time(9)  # reminders go out at 09:00 China time
 UNPOSTPONED_ESCALATION = timedelta(days=1)  # overdue, no word from the buyer: the manager is told after a day
 PAYMENT_ROLES = frozenset({"finance"})
@@ -191,7 +193,7 @@ class PaymentFollowupWorkflow:
         if human and workflow.patched(STEP_AFTER_ACCEPT):
             return await workflow.execute_activity(
                 "apply_followup", rec, result_type=ApplyResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STEP_RETRY,
+                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
             )
         # The workflow's own writes (a timer fired, the run started): their cause is in history already.
         return await workflow.execute_local_activity(

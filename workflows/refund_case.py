@@ -65,6 +65,8 @@ ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(sec
 # A step write retries until PostgreSQL is back (only a business refusal is final): an update whose
 # acceptance is in history must end written, never half-done.
 STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# One short transaction: an attempt lost with a killed worker is retried after this, not after 30 s.
+STEP_TIMEOUT = timedelta(seconds=10)
 
 INTAKE_ROLES = {"frontdesk", "sales", "manager"}
 CHOICE_ROLES = {"manager", "frontdesk"}
@@ -188,7 +190,7 @@ class RefundCaseWorkflow:
     async def _write(self, record: StepRecord, *, human: bool = False) -> None:
         if human and workflow.patched(STEP_AFTER_ACCEPT):
             await workflow.execute_activity(
-                "apply_step", record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=STEP_RETRY
+                "apply_step", record, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY
             )
             return
         if workflow.patched(LOCAL_APPLY_STEP):

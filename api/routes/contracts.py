@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.clock import china_today
 from api.deps import SessionDep, Staff, require_roles
+from api.strict import RequestModel
 from db.contract_models import Contract
 from db.contracts import (
     allocations_of,
@@ -49,38 +50,38 @@ Finance = Annotated[User, Depends(require_roles("finance"))]
 Planners = Annotated[User, Depends(require_roles("sales", "manager", "finance"))]
 
 
-class ContractCreate(BaseModel):
+class ContractCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     subscription_id: int
     contract_no: str = Field(min_length=1, max_length=64)
     signed_on: date
 
 
-class FileBody(BaseModel):
+class FileBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
     filed_on: date | None = None  # default: today (China)
 
 
-class LoanBody(BaseModel):
+class LoanBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
     disbursed_at: datetime | None = None  # default: now
     amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
 
 
-class InstalmentIn(BaseModel):
+class InstalmentIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     due_on: date
     amount_due: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     label: str = Field(default="", max_length=64)
 
 
-class PlanBody(BaseModel):
+class PlanBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
     method: PaymentMethod
     instalments: list[InstalmentIn] = Field(min_length=1, max_length=120)
 
 
-class ReceiptBody(BaseModel):
+class ReceiptBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     received_on: date

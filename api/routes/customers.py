@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.clock import china_today
 from api.deps import CipherDep, SessionDep, Staff, require_roles
+from api.strict import RequestModel
 from db import customers as svc
 from db.errors import Forbidden, Invalid
 from db.models import Customer, User
@@ -45,7 +46,7 @@ def _today() -> date:
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(RequestModel):
     name: str = Field(min_length=1, max_length=64)
     id_type: str = "resident_id"
     id_number: str = Field(min_length=1, max_length=64)
@@ -54,7 +55,7 @@ class CustomerIn(BaseModel):
     consultant_id: int | None = None
 
 
-class CoPartyIn(BaseModel):
+class CoPartyIn(RequestModel):
     relation: Literal["co_owner", "co_resident"]
     name: str = Field(min_length=1, max_length=64)
     id_type: str | None = None
@@ -96,7 +97,7 @@ class CustomerPage(BaseModel):
     offset: int
 
 
-class RevealIn(BaseModel):
+class RevealIn(RequestModel):
     field: Literal["id_number", "mobile"]
     purpose: str = Field(max_length=500)
 
@@ -117,19 +118,19 @@ class RevealLogOut(BaseModel):
     revealed_at: datetime
 
 
-class ConsultantIn(BaseModel):
+class ConsultantIn(RequestModel):
     consultant_id: int
 
 
-class RatingIn(BaseModel):
+class RatingIn(RequestModel):
     rating: str = Field(min_length=1, max_length=1)
 
 
-class TagsIn(BaseModel):
+class TagsIn(RequestModel):
     tags: list[str] = Field(max_length=50)
 
 
-class VisitIn(BaseModel):
+class VisitIn(RequestModel):
     visited_at: datetime | None = None
     group_size: int = Field(default=1, ge=1, le=100)
     note: str = Field(default="", max_length=2000)
@@ -144,7 +145,7 @@ class VisitOut(BaseModel):
     recorded_by: int
 
 
-class CallIn(BaseModel):
+class CallIn(RequestModel):
     called_at: datetime | None = None
     direction: Literal["inbound", "outbound"] = "inbound"
     duration_seconds: int | None = Field(default=None, ge=0)
@@ -160,7 +161,7 @@ class CallOut(BaseModel):
     recorded_by: int
 
 
-class FollowUpIn(BaseModel):
+class FollowUpIn(RequestModel):
     at: datetime | None = None
     channel: Literal["phone", "wechat", "visit", "sms", "other"] = "phone"
     note: str = Field(default="", max_length=2000)
@@ -250,7 +251,7 @@ def list_customers(
     return CustomerPage(items=[_out(session, c) for c in rows], total=total, limit=limit, offset=offset)
 
 
-class LookupIn(BaseModel):
+class LookupIn(RequestModel):
     id_number: str | None = Field(default=None, max_length=64)
     id_type: str | None = None
     mobile: str | None = Field(default=None, max_length=32)

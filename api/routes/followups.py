@@ -18,6 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.followups import load_calendar_overrides
 from api.deps import ClientDep, SessionDep, SettingsDep, release_connection, require_roles
+from api.strict import RequestModel
 from api.temporal_calls import rpc_timeout, run_async, run_update
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.followup_models import Followup, WarningRecord
@@ -77,7 +78,7 @@ class WarningOut(BaseModel):
     escalated_at: datetime | None
 
 
-class WarningResponse(BaseModel):
+class WarningResponse(RequestModel):
     note: str = Field(min_length=1, max_length=2000)
     downgrade_to: Level | None = None
     downgrade_reason: str | None = Field(default=None, max_length=2000)
@@ -161,7 +162,7 @@ def sweep_warnings(
 # ---- mortgage cases ---------------------------------------------------------------------------
 
 
-class MortgageCreate(BaseModel):
+class MortgageCreate(RequestModel):
     loan_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,48}$")
     customer_id: int
     contract_ref: str = Field(min_length=1, max_length=64)
@@ -169,7 +170,7 @@ class MortgageCreate(BaseModel):
     loan_amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
 
 
-class StageChangeIn(BaseModel):
+class StageChangeIn(RequestModel):
     to_stage: MortgageStage
     note: str = ""
     rejection_cause: str = ""
@@ -260,13 +261,13 @@ PLAN_STARTERS = ("finance",)
 RESPONDERS = ("sales", "manager")
 
 
-class InstalmentIn(BaseModel):
+class InstalmentIn(RequestModel):
     seq: int = Field(ge=1)
     due_date: date
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
 
 
-class PaymentPlanCreate(BaseModel):
+class PaymentPlanCreate(RequestModel):
     plan_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,48}$")
     customer_id: int
     contract_ref: str = Field(min_length=1, max_length=64)
@@ -275,13 +276,13 @@ class PaymentPlanCreate(BaseModel):
     daily_rate: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.01"))
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(RequestModel):
     seq: int
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     paid_on: date
 
 
-class BuyerResponseIn(BaseModel):
+class BuyerResponseIn(RequestModel):
     seq: int
     note: str = Field(default="", max_length=2000)
 

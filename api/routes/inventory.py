@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from api.deps import SessionDep, Staff, require_roles
+from api.strict import RequestModel
 from db.errors import Invalid, NotFound
 from db.inventory import (
     ImportRejected,
@@ -147,7 +148,7 @@ def get_price_list(price_list_id: int, session: SessionDep, _: Staff) -> PriceLi
 # ---------------------------------------------------------------- transitions ----------
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     action: str = Field(min_length=1, max_length=32)
     reason: str = Field(default="", max_length=500)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.clock import china_today
 from api.deps import SessionDep, require_roles
+from api.strict import RequestModel
 from db.errors import Conflict
 from db.models import User
 from db.subscriptions import subscribe
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
 
 
 
-class SubscriptionCreate(BaseModel):
+class SubscriptionCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     unit_id: int
     customer_id: int
