@@ -46,7 +46,8 @@ def make_engine(
     # pool_recycle instead of pre-ping: a ping per checkout costs a round trip on every request.
     return create_engine(
         url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_recycle=1800,
-        connect_args={"options": options},
+        # A server that does not answer at all (a host down, not a refused port) fails a connect in 5 s.
+        connect_args={"options": options, "connect_timeout": 5},
     )
 
 

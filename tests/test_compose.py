@@ -405,3 +405,13 @@ def test_temporal_server_enables_eager_activities_as_the_dev_server_does(service
     from scripts.stack import TEMPORAL_DEV_ARGS
 
     assert "system.enableActivityEagerExecution=true" in TEMPORAL_DEV_ARGS
+
+
+def test_api_healthcheck_probes_readiness_on_the_api_port(services):
+    from api.main import create_app
+
+    test = services["api"]["healthcheck"]["test"]
+    probe = " ".join(test)
+    paths = set(create_app().openapi()["paths"])
+    assert "/api/health/ready" in probe and "/api/health/ready" in paths and "/api/health/live" in paths
+    assert f":{field_default('api_port')}/" in probe

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
-from api.deps import ClientDep, SessionDep, release_connection
+from api.deps import ClientDep, SessionDep
 from api.temporal_calls import run_async
+from db.errors import ServiceError
 from db.models import RefundPolicyVersion
 from db.refund_cases import published_policy
 from domain.refund import policy_to_body
@@ -14,19 +18,57 @@ from domain.refund import policy_to_body
 router = APIRouter(prefix="/api", tags=["system"])
 
 
-@router.get("/health", summary="Database and Temporal reachability")
-def health(session: SessionDep, client: ClientDep) -> dict:
-    db_ok = session.execute(text("select 1")).scalar() == 1
-    release_connection(session)  # no connection held while the engine answers
+HEALTH_CHECK_S = 3.0  # each dependency answers within this, or counts as down
+
+
+@router.get("/health/live", summary="Liveness: the API process answers (no dependency is asked)")
+async def live() -> dict:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: PostgreSQL and Temporal answer; 503 with Retry-After and the missing dependency otherwise",
+    responses={503: {"description": "a dependency the API needs is down"}},
+)
+def ready(request: Request, client: ClientDep) -> JSONResponse:
+    return _readiness(request, client)
+
+
+@router.get("/health", summary="Same as /api/health/ready (kept for existing monitors)",
+            responses={503: {"description": "a dependency the API needs is down"}})
+def health(request: Request, client: ClientDep) -> JSONResponse:
+    return _readiness(request, client)
+
+
+def _readiness(request: Request, client) -> JSONResponse:
+    db_ok = _database_answers(request.app.state.session_factory)
 
     async def temporal_ok() -> bool:
         try:
-            return await client.service_client.check_health()
+            return await client.service_client.check_health(timeout=timedelta(seconds=HEALTH_CHECK_S))
         except Exception:
             return False
 
-    t_ok = run_async(temporal_ok)
-    return {"status": "ok" if db_ok and t_ok else "degraded", "database": db_ok, "temporal": t_ok}
+    try:
+        t_ok = run_async(temporal_ok, timeout_s=HEALTH_CHECK_S + 1)
+    except ServiceError:
+        t_ok = False
+    down = [name for name, ok in (("PostgreSQL", db_ok), ("Temporal", t_ok)) if not ok]
+    body = {"status": "ok" if not down else "unavailable", "database": db_ok, "temporal": t_ok}
+    if not down:
+        return JSONResponse(body)
+    body["detail"] = f"{' and '.join(down)} {'is' if len(down) == 1 else 'are'} not reachable; try again shortly"
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
+def _database_answers(session_factory) -> bool:
+    try:
+        with session_factory() as session:
+            session.execute(text(f"SET LOCAL statement_timeout = {int(HEALTH_CHECK_S * 1000)}"))
+            return session.execute(text("select 1")).scalar() == 1
+    except Exception:  # refused, timed out, pool exhausted: down, as far as a caller can tell
+        return False
 
 
 @router.get("/refund-policy", summary="The published refund policy in force")
