@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,8 +18,15 @@ DEV_DATA_KEY = "ZXN0YXRlZmxvdy1kZXYtZGF0YS1rZXktMzJieXRlcyE="  # urlsafe base64 
 DEV_BLIND_INDEX_KEY = "estateflow-dev-blind-index-key"
 
 
+DEV_KEYS = {"SECRET_KEY": DEV_SECRET_KEY, "DATA_KEY": DEV_DATA_KEY, "BLIND_INDEX_KEY": DEV_BLIND_INDEX_KEY}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # "development" (make run, the tests) or "production": a production process refuses to start with any
+    # of the development keys that ship in this repository.
+    environment: Literal["development", "production"] = "development"
 
     # PostgreSQL. Empty means: the embedded server under DATA_DIR/pg (started by scripts/run.py).
     database_url: str = ""
@@ -82,6 +90,19 @@ class Settings(BaseSettings):
         if v and not v.startswith("postgresql+psycopg2://"):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return v
+
+    @model_validator(mode="after")
+    def _no_development_keys_in_production(self) -> "Settings":
+        if self.environment == "production" and (found := self.development_keys()):
+            raise ValueError(
+                f"ENVIRONMENT=production refuses the development key(s) that ship in the repository: "
+                f"{', '.join(found)}; set your own (see docker-compose.yml)"
+            )
+        return self
+
+    def development_keys(self) -> list[str]:
+        """The names of the keys still set to the repository's development values."""
+        return [name for name, dev in DEV_KEYS.items() if getattr(self, name.lower()) == dev]
 
     @property
     def temporal_target(self) -> str:

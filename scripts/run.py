@@ -19,6 +19,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stack.interrupt)
     try:
         print("Starting EstateFlow: PostgreSQL, Temporal, migrations, worker, API ...", flush=True)
+        if dev := settings.development_keys():
+            print(f"Development keys in use ({', '.join(dev)}): fine for a demo on this machine; a deployment "
+                  "sets its own and ENVIRONMENT=production, which refuses these.", flush=True)
         seeded = stack.start()
         ui = settings.temporal_ui_base
         print(

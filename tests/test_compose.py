@@ -33,6 +33,7 @@ REQUIRED_APP_ENV = {
     "TEMPORAL_TASK_QUEUE",
     "TEMPORAL_UI_URL",
     "ESTATEFLOW_DRILL_SPEEDUP",
+    "ENVIRONMENT",
     *SECRETS,
 }
 # Values that stand in for the operator's .env when the file is interpolated in a test.
@@ -415,3 +416,10 @@ def test_api_healthcheck_probes_readiness_on_the_api_port(services):
     paths = set(create_app().openapi()["paths"])
     assert "/api/health/ready" in probe and "/api/health/ready" in paths and "/api/health/live" in paths
     assert f":{field_default('api_port')}/" in probe
+
+
+def test_deployment_runs_in_production_mode(services):
+    """Production mode refuses the development keys, so a forgotten key stops the service instead of
+    running with a key anyone with the repository has."""
+    for name in APP_SERVICES:
+        assert env_of(services[name])["ENVIRONMENT"] == "production"
