@@ -134,3 +134,34 @@ async def test_a_registration_retried_with_its_idempotency_key_opens_one_case(wo
     assert again.headers.get("Idempotent-Replayed") == "true"
     plain = await api.post("frontdesk", "/api/refund-cases", json={"unit_id": sc.unit_id})
     assert plain.status_code == 409
+
+
+async def test_a_retry_after_a_failed_update_completes_the_step_exactly_once(pg_url, dev_env, factory, session_factory):
+    """The engine does not answer in time (no worker yet): 503. The client retries with its key once the
+    worker is back: the same update id reaches the one step, which is recorded once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.api.test_bounded_waits import own_app
+    from workers.main import build_worker
+
+    factory.policy()
+    sc = factory.scenario(deposit=Decimal("50000"))
+    async with own_app(pg_url, dev_env.client, temporal_call_timeout_s=1.5, temporal_rpc_timeout_s=1) as (app, http):
+        api = Api(http, sc.users)
+        cid = (await register(api, sc))["id"]  # the workflow starts; nobody works its queue yet
+        task = await api.task("frontdesk", cid, "intake")
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        first = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), key)
+        assert first.status_code == 503 and "may still have been recorded" in first.json()["detail"], first.text
+        assert events(session_factory, cid, "intake") == 0
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            async with build_worker(dev_env.client, session_factory, task_queue=app.state.settings.temporal_task_queue,
+                                    executor=ex):
+                again = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), key)
+                assert again.status_code == 200, again.text
+                assert again.json()["stage"] == "assessment"
+                replayed = await post_with_key(api, "frontdesk", f"/api/tasks/{task['id']}/complete", intake_body(sc), key)
+                assert replayed.status_code == 200 and replayed.json() == again.json()
+                handle = dev_env.client.get_workflow_handle(f"refund-case-{cid}")
+                await handle.terminate("test finished")
+    assert events(session_factory, cid, "intake") == 1
