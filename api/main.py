@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.resources
 import logging
+import re
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import exc as sa_exc
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import temporal_calls
+from api import errors, temporal_calls
 from api.deps import Gate
 from api.routes import (
     auth,
@@ -33,37 +36,43 @@ from api.routes import (
 )
 from api.strict import guard_params
 from config.settings import PROJECT_ROOT, Settings, get_settings
-from db.errors import ServiceError, from_db_error
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
+
+API_DESCRIPTION = (
+    "Every error response has one body, `ErrorBody`: `code` (a short stable machine code), `message` "
+    "(readable), `errors` (the fields or file rows at fault) and `detail` (the same as `message`, kept for "
+    "older clients). Sign in at `POST /api/auth/token` and send `Authorization: Bearer <token>`."
+)
 
 WEB_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+# /docs: Swagger UI from the app's own assets (the PyPI package fastapi-offline ships them), never a CDN.
+DOCS_ASSETS = "/docs/assets"
+DOCS_ASSETS_DIR = importlib.resources.files("fastapi_offline") / "static"
+
 log = logging.getLogger("estateflow.api")
 
 
-def _readable(err: dict) -> str:
-    if err.get("type") == "json_invalid":
-        return _json_message(err)
-    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
-
-
-def _json_message(err: dict) -> str:
-    """Malformed JSON: where it broke, as a character position (not a field name)."""
-    at = next((p for p in err.get("loc", ())[1:] if isinstance(p, int)), None)
-    reason = (err.get("ctx") or {}).get("error") or "JSON decode error"
-    where = f" at character {at}" if at is not None else ""
-    return f"the request body is not valid JSON{where}: {reason}"
-
-
-def _error_item(err: dict) -> dict:
-    if err.get("type") == "json_invalid":
-        return {"field": "body", "message": _json_message(err)}
-    return {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
+def docs_page(openapi_url: str, title: str) -> tuple[bytes, str]:
+    """The Swagger UI page (FastAPI's, with local assets) and its Content-Security-Policy: only this
+    origin, plus the page's one inline script by its hash."""
+    page = get_swagger_ui_html(
+        openapi_url=openapi_url, title=title,
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        # No online validator badge (it would load an image from validator.swagger.io).
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    html = bytes(page.body)
+    scripts = re.findall(rb"<script>(.*?)</script>", html, flags=re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in scripts)
+    csp = (f"default-src 'self'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
+           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return html, csp
 
 
 def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
@@ -104,39 +113,34 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         yield
         engine.dispose()
 
-    app = FastAPI(title="EstateFlow", version="0.1.0", lifespan=lifespan, dependencies=[Depends(guard_params)])
+    app = FastAPI(title="EstateFlow", version="0.1.0", lifespan=lifespan, dependencies=[Depends(guard_params)],
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, description=API_DESCRIPTION)
 
-    @app.exception_handler(ServiceError)
-    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message}, headers=headers)
-
-    async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        # A row lock not granted within lock_timeout: 409 try again; the pool, statement_timeout, a lost
-        # connection: 503 with Retry-After. Anything else is a bug and stays a 500.
-        err = from_db_error(exc, pool_timeout_s=settings.db_pool_timeout_s)
-        if err is None:
-            raise exc
-        if err.status_code >= 500:
-            log.warning("%s %s: %s (%s)", request.method, request.url.path, err.message, exc.__class__.__name__)
-        return await service_error(request, err)
-
-    for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DataError):
-        app.add_exception_handler(db_exc, database_error)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        return JSONResponse(
-            status_code=422,
-            content={"detail": "; ".join(_readable(e) for e in errors), "errors": [_error_item(e) for e in errors]},
-        )
+    errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
 
     for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
                    lookup, evidence, refund_instructions):
         app.include_router(module.router)
     # The staff web app: static files calling this same API, so it has no rules of its own.
     app.mount("/app", StaticFiles(directory=PROJECT_ROOT / "web", html=True), name="web")
+
+    fastapi_openapi = app.openapi
+
+    def openapi() -> dict:
+        """FastAPI's document, with every operation's error statuses and the one error body (api/errors.py)."""
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.document_errors(fastapi_openapi(), app.routes)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    docs_html, docs_csp = docs_page(app.openapi_url or "/openapi.json", f"{app.title} API")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html)
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(DOCS_ASSETS_DIR)), name="docs-assets")
 
     @app.middleware("http")
     async def web_headers(request: Request, call_next):
@@ -150,6 +154,9 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"
             response.headers["Cache-Control"] = "no-cache"  # revalidate: a deploy is seen at the next load
+        elif request.url.path == "/docs" or request.url.path.startswith("/docs/"):
+            response.headers["Content-Security-Policy"] = docs_csp
+            response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     @app.get("/", include_in_schema=False)

@@ -1,14 +1,18 @@
-"""Service errors carry their HTTP status; one handler in api/ turns them into responses.
+"""Service errors carry their HTTP status and a short machine code; one handler in api/ turns them into
+the error body (api/errors.py: `{"code", "message", "errors", "detail"}`).
 
 `retry_after` (seconds), when set, becomes a Retry-After header: the request was fine, something it
-waited for (a row lock, a pooled connection, the workflow engine) was not free within its bound."""
+waited for (a row lock, a pooled connection, the workflow engine) was not free within its bound.
+`errors`, when set, are the body's per-field (or per-row) errors: dicts with field, code, message."""
 
 from __future__ import annotations
 
 
 class ServiceError(Exception):
     status_code = 400
+    code = "bad_request"  # the error body's `code`: short, stable, for machines
     retry_after: int | None = None
+    errors: tuple[dict, ...] = ()
 
     def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -19,24 +23,36 @@ class ServiceError(Exception):
 
 class NotFound(ServiceError):
     status_code = 404
+    code = "not_found"
 
 
 class Forbidden(ServiceError):
     status_code = 403
+    code = "forbidden"
 
 
 class Conflict(ServiceError):
     status_code = 409
+    code = "conflict"
 
 
 class Invalid(ServiceError):
     status_code = 422
+    code = "invalid"
+
+
+class TooLarge(ServiceError):
+    """413: an upload above its size limit (the message names the limit)."""
+
+    status_code = 413
+    code = "too_large"
 
 
 class ServiceUnavailable(ServiceError):
     """503: a dependency (database, pool, workflow engine) did not answer within its bound; try again."""
 
     status_code = 503
+    code = "unavailable"
     retry_after = 5
 
 

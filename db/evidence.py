@@ -21,16 +21,12 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.errors import Conflict, Invalid, NotFound, ServiceError
+from db.errors import Conflict, Invalid, NotFound, TooLarge
 from db.evidence_models import CaseEvidence
 from db.models import CaseEvent, CaseStage, RefundCase, User
 
 CHUNK = 1024 * 1024
 NOT_ALLOWED = "the file is not a PDF, JPEG, PNG or WebP image"
-
-
-class TooLarge(ServiceError):
-    status_code = 413
 
 
 @dataclass(frozen=True)

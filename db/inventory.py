@@ -58,15 +58,18 @@ class RowError:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "reason": self.reason}
+        """An item of the error body's `errors`: the column as the field, the reason as the message, and
+        the line (the header is line 1)."""
+        return {"field": self.column or "file", "code": "invalid_row", "message": self.reason, "line": self.line}
 
 
 class ImportRejected(Invalid):
-    """A file with bad rows: nothing is imported; `errors` says where and why."""
+    """A file with bad rows: nothing is imported; `errors` says where (line, column) and why."""
 
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(f"{len(errors)} error(s) in the file; nothing was imported")
-        self.errors = errors
+        self.rows = errors
+        self.errors = tuple(e.as_dict() for e in errors)
 
 
 def read_table(data: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:

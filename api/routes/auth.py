@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from api.deps import SessionDep, SettingsDep
+from api.errors import reads_only
 from api.schemas import Token
 from api.security import create_access_token, verify_password
 from db.models import User
@@ -16,7 +17,9 @@ from db.models import User
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=Token, summary="Sign in")
+@router.post("/token", response_model=Token, summary="Sign in",
+             responses={401: {"description": "Wrong username or password, or the user is inactive (`unauthorized`)."}})
+@reads_only
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep) -> Token:
     user = session.scalar(select(User).where(User.username == form.username))
     if user is None or not user.active or not verify_password(form.password, user.password_hash):

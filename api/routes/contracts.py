@@ -219,7 +219,8 @@ def summary(c: Contract, today: date) -> ContractSummary:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractOut, summary="Online-sign a contract (网签)")
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractOut, summary="Online-sign a contract (网签)",
+             responses={404: {"description": "The subscription does not exist (`not_found`)."}})
 def create_contract(body: ContractCreate, session: SessionDep, user: Signers) -> ContractOut:
     today = china_today()
     c = sign_contract(session, subscription_id=body.subscription_id, contract_no=body.contract_no, signed_on=body.signed_on, signer=user, today=today)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.clock import china_today
 from api.deps import CipherDep, SessionDep, Staff, require_roles
+from api.errors import reads_only
 from api.strict import RequestModel
 from db import customers as svc
 from db.errors import Forbidden, Invalid
@@ -261,6 +262,7 @@ class LookupIn(RequestModel):
 
 @router.post("/api/customers/lookup", response_model=CustomerPage,
              summary="Exact look-up by ID number or mobile with the numbers in the body (kept out of access logs)")
+@reads_only
 def lookup_customers(body: LookupIn, user: Staff, session: SessionDep, cipher: CipherDep) -> CustomerPage:
     if not body.id_number and not body.mobile:
         raise Invalid("give id_number or mobile")

@@ -71,8 +71,10 @@ def _early_size_check(request: Request, max_bytes: int) -> None:
 
 @router.post("/api/refund-cases/{case_id}/evidence", status_code=status.HTTP_201_CREATED, response_model=EvidenceOut,
              summary="Attach a file (PDF, JPEG, PNG or WebP) to a refund case",
-             responses={409: {"description": "the case is closed"}, 413: {"description": "the file is too large"},
-                        422: {"description": "empty, or not a PDF, JPEG, PNG or WebP image (by its content)"}})
+             responses={409: {"description": "The case is closed (`conflict`)."},
+                        413: {"description": "The file is above the size limit (`too_large`; the message names it)."},
+                        422: {"description": "The request is malformed (`validation_error`), or the file is empty or not "
+                                             "a PDF, JPEG, PNG or WebP image by its content (`invalid`)."}})
 def upload_evidence(case_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep, user: Uploader,
                     file: UploadFile = File(...),
                     note: Annotated[str | None, Form(max_length=500)] = None) -> EvidenceOut:
@@ -96,8 +98,12 @@ def content_disposition(filename: str) -> str:
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get("/api/evidence/{evidence_id}", response_class=FileResponse, summary="Download one evidence file",
-            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
+            responses={200: {"description": "The file, with the type detected at upload (`inline`, `no-store`)",
+                             "content": {t: _BINARY for t in ("application/pdf", "image/jpeg", "image/png", "image/webp")}}})
 def download_evidence(evidence_id: int, session: SessionDep, settings: SettingsDep, _: Staff) -> FileResponse:
     ev = get_evidence(session, evidence_id=evidence_id)
     path = evidence_path(settings.data_dir, ev)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from api.deps import SessionDep, Staff, require_roles
 from api.strict import RequestModel
-from db.errors import Invalid, NotFound
+from db.errors import NotFound, TooLarge
 from db.inventory import (
     ImportRejected,
     board,
@@ -53,14 +53,21 @@ def _ttl(request: Request) -> timedelta:
     return getattr(request.app.state, "lock_ttl", LOCK_TTL)
 
 
-def _rejected(e: ImportRejected) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": e.message, "errors": [x.as_dict() for x in e.errors]})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSX_200 = {200: {"description": "The workbook (an attachment)",
+                   "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+# The board's lazy lock expiry writes: a unit row another request holds is a 409 "try again".
+_BUSY_409 = {409: {"description": "A unit of the board is being changed by another request (`conflict`, with "
+                                  "`Retry-After`); try again."}}
+_BAD_ROWS_422 = {422: {"description": "The request is malformed (`validation_error`), the file is not a readable CSV "
+                                      "or XLSX (`invalid`), or it has bad rows (`invalid`: `errors` has one item per bad "
+                                      "cell: `line`, the column as `field`, the reason as `message`); nothing is imported."}}
 
 
 def _read_upload(file: UploadFile) -> tuple[bytes, str]:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise Invalid(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+        raise TooLarge(f"the file is larger than the {MAX_UPLOAD // (1024 * 1024)} MB limit")
     return data, file.filename or ""
 
 
@@ -99,15 +106,14 @@ class PriceListDetail(PriceListOut):
 
 
 @router.post("/api/projects/{project_id}/units/import", status_code=status.HTTP_201_CREATED, response_model=ImportResult,
-             summary="Import units from CSV/XLSX (all rows or nothing)",
-             responses={422: {"description": "bad rows: `errors` is a list of {line, column, reason}"}})
+             summary="Import units from CSV/XLSX (all rows or nothing)", responses=_BAD_ROWS_422)
 def import_units_route(project_id: int, session: SessionDep, user: Manager, file: UploadFile = File(...)) -> Any:
     data, name = _read_upload(file)
     try:
         units = import_units(session, project_id=project_id, rows=read_table(data, name), actor=user.username)
-    except ImportRejected as e:
+    except ImportRejected:
         session.rollback()
-        return _rejected(e)
+        raise
     ids = [u.id for u in units]
     session.commit()
     return ImportResult(imported=len(ids), unit_ids=ids)
@@ -115,14 +121,14 @@ def import_units_route(project_id: int, session: SessionDep, user: Manager, file
 
 @router.post("/api/projects/{project_id}/price-lists/import", status_code=status.HTTP_201_CREATED,
              response_model=PriceListOut, summary="Import a price list as a new draft version (all rows or nothing)",
-             responses={422: {"description": "bad rows: `errors` is a list of {line, column, reason}"}})
+             responses=_BAD_ROWS_422)
 def import_price_list_route(project_id: int, session: SessionDep, user: Manager, file: UploadFile = File(...)) -> Any:
     data, name = _read_upload(file)
     try:
         pl = import_price_list(session, project_id=project_id, rows=read_table(data, name), actor=user.username)
-    except ImportRejected as e:
+    except ImportRejected:
         session.rollback()
-        return _rejected(e)
+        raise
     n = len(price_list_items(session, price_list_id=pl.id)[1])
     session.commit()
     session.refresh(pl)
@@ -266,7 +272,8 @@ def _board_version(session, project_id: int, now: datetime, ttl: timedelta):
 
 # Declared before the board route; the paths do not overlap, but a poll must never hit a heavier route.
 @router.get("/api/projects/{project_id}/board/version", response_model=BoardVersionOut,
-            summary="The board's change version (the newest unit state change): poll it, reload the board when it moves")
+            summary="The board's change version (the newest unit state change): poll it, reload the board when it moves",
+            responses=_BUSY_409)
 def board_version_route(project_id: int, request: Request, session: SessionDep, _: Staff) -> BoardVersionOut:
     now, ttl = _now(), _ttl(request)
     version, changed_at, lapsed = _board_version(session, project_id, now, ttl)
@@ -276,7 +283,8 @@ def board_version_route(project_id: int, request: Request, session: SessionDep, 
     return BoardVersionOut(project_id=project_id, version=version, changed_at=changed_at)
 
 
-@router.get("/api/projects/{project_id}/board", response_model=BoardOut, summary="The 销控 board, by building and floor")
+@router.get("/api/projects/{project_id}/board", response_model=BoardOut, summary="The 销控 board, by building and floor",
+            responses=_BUSY_409)
 def board_route(project_id: int, request: Request, session: SessionDep, _: Staff, building_id: int | None = None,
                 state: str | None = None) -> Any:
     rows = _board_rows(session, request, project_id, building_id, state)
@@ -300,12 +308,12 @@ def _jsonable(obj: Any) -> Any:
 
 
 @router.get("/api/projects/{project_id}/board.xlsx", summary="The 销控表 as an XLSX workbook",
-            response_class=Response, responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+            response_class=Response, responses={**_XLSX_200, **_BUSY_409})
 def board_xlsx_route(project_id: int, request: Request, session: SessionDep, _: Staff, building_id: int | None = None,
                      state: str | None = None) -> Response:
     rows = _board_rows(session, request, project_id, building_id, state)
     project = session.get(Project, project_id)
     data = board_xlsx(rows, title=f"{project.name} 销控表")
     filename = quote(f"{project.name}-销控表.xlsx")
-    return Response(content=data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(content=data, media_type=XLSX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})

@@ -134,7 +134,8 @@ def _rank(q: str) -> tuple[Any, Any]:
 
 
 @router.get("/api/units/lookup", response_model=list[UnitMatch],
-            summary="Find a unit by what the buyer says: 101, 1-101, 1号楼-101 or the building; best match first")
+            summary="Find a unit by what the buyer says: 101, 1-101, 1号楼-101 or the building; best match first",
+            responses={404: {"description": "The project does not exist (`not_found`)."}})
 def lookup_units(project_id: int, session: SessionDep, _: Staff, q: str = "") -> list[UnitMatch]:
     q = q.strip()
     if not q:
@@ -190,7 +191,10 @@ def intake_url(settings, request: Request, project_id: int) -> str:
 
 @router.get("/api/projects/{project_id}/intake-qr.svg", response_class=Response,
             summary="The sales office's QR code for the intake form (SVG); the URL is in X-Intake-Url",
-            responses={200: {"content": {"image/svg+xml": {}}}})
+            responses={200: {"description": "The QR code as an SVG image",
+                             "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                             "headers": {"X-Intake-Url": {"description": "the address the code points at",
+                                                          "schema": {"type": "string"}}}}})
 def intake_qr(project_id: int, request: Request, session: SessionDep, settings: SettingsDep, _: Staff) -> Response:
     project = session.get(Project, project_id)
     if project is None:

@@ -88,7 +88,8 @@ UNIT_BUSY = "another request is registering a refund for this unit right now; tr
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail, summary="Register a refund request",
-             dependencies=[Depends(registration_slot)])
+             dependencies=[Depends(registration_slot)],
+             responses={404: {"description": "The unit or subscription does not exist (`not_found`)."}})
 def create_case(
     payload: RefundCaseCreate,
     session: SessionDep,

@@ -96,7 +96,9 @@ def stats_route(project_id: int, session: SessionDep, _: Reader, period: Period 
 
 
 @router.get("/api/projects/{project_id}/stats.xlsx", summary="The sales statistics as an XLSX workbook",
-            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+            response_class=Response,
+            responses={200: {"description": "The workbook (an attachment)",
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def stats_xlsx_route(project_id: int, session: SessionDep, _: Reader, period: Period = "week") -> Response:
     stats = sales_stats(session, project_id=project_id, period=period, today=china_today())
     name = session.get(Project, project_id).name

@@ -48,7 +48,8 @@ class SubscriptionOut(BaseModel):
     signing_deadline: date | None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, summary="Subscribe a unit (认购)")
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, summary="Subscribe a unit (认购)",
+             responses={404: {"description": "The unit does not exist (`not_found`)."}})
 def create_subscription(
     body: SubscriptionCreate, session: SessionDep, user: Annotated[User, Depends(require_roles("sales", "manager"))]
 ) -> SubscriptionOut:

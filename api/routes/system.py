@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from api.deps import ClientDep, SessionDep
+from api.errors import ErrorBody, error_response
 from api.temporal_calls import run_async
 from db.errors import ServiceError
 from db.models import RefundPolicyVersion
@@ -21,22 +25,44 @@ router = APIRouter(prefix="/api", tags=["system"])
 HEALTH_CHECK_S = 3.0  # each dependency answers within this, or counts as down
 
 
-@router.get("/health/live", summary="Liveness: the API process answers (no dependency is asked)")
-async def live() -> dict:
-    return {"status": "ok"}
+class LiveOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok"]
+    database: bool
+    temporal: bool
+
+
+class NotReadyOut(ErrorBody):
+    """The error body, with which dependency is down."""
+
+    status: Literal["unavailable"]
+    database: bool
+    temporal: bool
+
+
+_NOT_READY = {503: {"model": NotReadyOut, "description": "PostgreSQL or Temporal is down (`unavailable`; the "
+                                                          "message names which); try again after `Retry-After`"}}
+
+
+@router.get("/health/live", response_model=LiveOut, summary="Liveness: the API process answers (no dependency is asked)")
+async def live() -> LiveOut:
+    return LiveOut(status="ok")
 
 
 @router.get(
-    "/health/ready",
+    "/health/ready", response_model=ReadyOut,
     summary="Readiness: PostgreSQL and Temporal answer; 503 with Retry-After and the missing dependency otherwise",
-    responses={503: {"description": "a dependency the API needs is down"}},
+    responses=_NOT_READY,
 )
 def ready(request: Request, client: ClientDep) -> JSONResponse:
     return _readiness(request, client)
 
 
-@router.get("/health", summary="Same as /api/health/ready (kept for existing monitors)",
-            responses={503: {"description": "a dependency the API needs is down"}})
+@router.get("/health", response_model=ReadyOut, summary="Same as /api/health/ready (kept for existing monitors)",
+            responses=_NOT_READY)
 def health(request: Request, client: ClientDep) -> JSONResponse:
     return _readiness(request, client)
 
@@ -55,11 +81,11 @@ def _readiness(request: Request, client) -> JSONResponse:
     except ServiceError:
         t_ok = False
     down = [name for name, ok in (("PostgreSQL", db_ok), ("Temporal", t_ok)) if not ok]
-    body = {"status": "ok" if not down else "unavailable", "database": db_ok, "temporal": t_ok}
     if not down:
-        return JSONResponse(body)
-    body["detail"] = f"{' and '.join(down)} {'is' if len(down) == 1 else 'are'} not reachable; try again shortly"
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ok", "database": db_ok, "temporal": t_ok})
+    message = f"{' and '.join(down)} {'is' if len(down) == 1 else 'are'} not reachable; try again shortly"
+    return error_response(503, "unavailable", message, headers={"Retry-After": "5"},
+                          status="unavailable", database=db_ok, temporal=t_ok)
 
 
 def _database_answers(session_factory) -> bool:
@@ -71,7 +97,32 @@ def _database_answers(session_factory) -> bool:
         return False
 
 
-@router.get("/refund-policy", summary="The published refund policy in force")
+class PolicyTierOut(BaseModel):
+    stage: str
+    min_share: Decimal
+    max_share: Decimal
+    note: str
+
+
+class RefundPolicyOut(BaseModel):
+    """Minutes, the escalation threshold (CNY) and the tiers' shares (0–1, as decimal strings)."""
+
+    version: str
+    approved_by: str
+    published_at: datetime
+    intake_minutes: int
+    assessment_minutes: int
+    solution_minutes: int
+    archive_minutes: int
+    escalation_loss_threshold: Decimal
+    min_options: int
+    record_retention_days: int
+    tiers: list[PolicyTierOut]
+    rules: list[str]
+
+
+@router.get("/refund-policy", response_model=RefundPolicyOut, summary="The published refund policy in force",
+            responses={409: {"description": "No refund policy has been published yet (`conflict`)."}})
 def refund_policy(session: SessionDep) -> dict:
     policy = published_policy(session)
     row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == policy.version))

@@ -102,9 +102,9 @@ async def test_import_with_bad_rows_imports_nothing_and_says_where(api, session_
     r = await _upload(api, f"/api/projects/{pid}/units/import", csv_bytes(rows), "units.csv")
     assert r.status_code == 422, r.text
     errors = r.json()["errors"]
-    got = {(e["line"], e["column"]) for e in errors}
+    got = {(e["line"], e["field"]) for e in errors}
     assert {(2, "floor"), (3, "gross_area"), (4, "net_area"), (5, "code"), (6, "building"), (6, "use")} <= got
-    assert all(e["reason"] for e in errors)
+    assert all(e["message"] and e["code"] == "invalid_row" for e in errors)
     assert _count_units(session_factory, pid) == 0
 
 
@@ -117,7 +117,7 @@ async def test_import_of_existing_units_and_missing_columns_is_refused(api, sess
     assert _count_units(session_factory, pid) == 4
     r = await _upload(api, f"/api/projects/{pid}/units/import", csv_bytes([["building", "code"], ["1号楼", "9"]]), "u.csv")
     assert r.status_code == 422
-    assert {e["column"] for e in r.json()["errors"]} == {"floor", "layout", "gross_area"}
+    assert {e["field"] for e in r.json()["errors"]} == {"floor", "layout", "gross_area"}
     assert (await _upload(api, f"/api/projects/{pid}/units/import", b"x", "u.txt")).status_code == 422
     assert (await _upload(api, f"/api/projects/{pid}/units/import", xlsx_bytes(unit_rows()), "u.xlsx", role="sales")).status_code == 403
 
@@ -138,9 +138,9 @@ async def test_price_list_with_bad_rows_creates_no_version(api, session_factory)
     ])
     r = await _upload(api, f"/api/projects/{pid}/price-lists/import", prices, "p.csv")
     assert r.status_code == 422, r.text
-    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [
         (3, "code"), (4, "unit_price"), (5, "floor_price"), (6, "code"), (7, "unit_price")]
-    assert "备案价" in r.json()["errors"][-1]["reason"]
+    assert "备案价" in r.json()["errors"][-1]["message"]
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PriceList).where(PriceList.project_id == pid)) == 0
 
