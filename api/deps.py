@@ -1,24 +1,31 @@
 """Dependencies: settings, the per-request session, the Temporal client, the current user and roles.
 
 The ones that do no I/O are `async def`: FastAPI runs sync dependencies in its thread pool, and each
-hop there costs more than the dependency itself.
+hop there costs more than the dependency itself. The session and the current user are async too: opening a
+session does no I/O, closing one does only when it still holds a connection (then in a thread), and the
+user comes from a short-lived cache (USER_CACHE_TTL_S), read from PostgreSQL in a thread on a miss.
 
-No request holds a pooled connection while it waits for a thread: a request goes through several
-thread-pool hops (get_current_user, the route, the response), and a connection kept open between two
-hops would wait for a thread token while the threads wait for connections. So get_current_user ends
-its read before it returns, and a route that waits for the engine first calls release_connection."""
+No request holds a pooled connection while it waits for a thread: a request goes through thread-pool
+hops (the user on a cache miss, the route, the response), and a connection kept open between two
+hops would wait for a thread token while the threads wait for connections. So get_current_user reads
+on a session of its own, closed before it returns, and a route that waits for the engine first calls
+release_connection."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import threading
+import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from temporalio.client import Client
 
 from api.security import decode_access_token
@@ -34,10 +41,21 @@ async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request owns the transaction: routes commit once, or nothing is written."""
-    with request.app.state.session_factory() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request owns the transaction: routes commit once, or nothing is written. Async: creating a
+    session does no I/O, and closing one that holds no connection (the routes release it) does none either.
+    A session still in a transaction (a route that raised while holding it, maybe with a row lock) is rolled
+    back and closed in a thread of its own limiter, as FastAPI closes a sync dependency: waiting for one of
+    the route threads' tokens would wait for the very requests that wait for its lock."""
+    session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
 def release_connection(session: Session) -> None:
@@ -63,7 +81,51 @@ ClientDep = Annotated[Client, Depends(get_client)]
 CipherDep = Annotated[PiiCipher, Depends(get_cipher)]
 
 
-def get_current_user(token: Annotated[str, Depends(oauth2)], session: SessionDep, settings: SettingsDep) -> User:
+# The signed-in user's row is cached for this long per API process: a user made inactive (or given another
+# role) is refused (or treated so) at most this many seconds later. Within it a request reads no user row.
+USER_CACHE_TTL_S = 5.0
+# Every column but the password hash, which no route reads from the signed-in user (sign-in reads its own).
+_USER_COLUMNS = tuple(c.key for c in User.__table__.columns if c.key != "password_hash")
+
+
+class UserCache:
+    """user id -> (loaded at, the user's column values or None); entries older than ttl_s are read again."""
+
+    def __init__(self, ttl_s: float = USER_CACHE_TTL_S, max_entries: int = 10_000) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._rows: dict[int, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
+        hit = self._rows.get(user_id)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
+            return False, None
+        return True, hit[1]
+
+    def put(self, user_id: int, row: dict[str, Any] | None, loaded_at: float) -> None:
+        with self._lock:
+            if len(self._rows) >= self.max_entries:
+                now = time.monotonic()
+                self._rows = {k: v for k, v in self._rows.items() if now - v[0] < self.ttl_s}
+            self._rows[user_id] = (loaded_at, row)
+
+
+def user_cache(app) -> UserCache:
+    cache = getattr(app.state, "user_cache", None)
+    if cache is None:
+        cache = app.state.user_cache = UserCache()
+    return cache
+
+
+def _read_user(session_factory: sessionmaker[Session], user_id: int) -> dict[str, Any] | None:
+    """The user's row on a session of its own, closed (connection returned) before this returns."""
+    with session_factory() as session:
+        user = session.get(User, user_id)
+        return None if user is None else {k: getattr(user, k) for k in _USER_COLUMNS}
+
+
+async def get_current_user(request: Request, token: Annotated[str, Depends(oauth2)], settings: SettingsDep) -> User:
+    """The signed-in user, as a detached User (a copy per request: no route shares an instance)."""
     unauthorized = HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail="not signed in or the session has expired; sign in again",
@@ -73,11 +135,16 @@ def get_current_user(token: Annotated[str, Depends(oauth2)], session: SessionDep
         user_id = decode_access_token(token, secret=settings.secret_key)
     except jwt.PyJWTError:
         raise unauthorized from None
-    user = session.get(User, user_id)
-    # The route runs in another thread hop: between the two this request must hold no connection.
-    release_connection(session)
-    if user is None or not user.active:
+    cache = user_cache(request.app)
+    found, row = cache.get(user_id)
+    if not found:
+        loaded_at = time.monotonic()
+        row = await anyio.to_thread.run_sync(_read_user, request.app.state.session_factory, user_id)
+        cache.put(user_id, row, loaded_at)
+    if row is None or not row["active"]:
         raise unauthorized
+    user = User(**row)
+    make_transient_to_detached(user)
     return user
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, Invalid, NotFound
@@ -18,6 +18,7 @@ from db.models import (
     Subscription,
     SubscriptionStatus,
     Task,
+    TaskStatus,
     Unit,
     UnitState,
     User,
@@ -170,6 +171,36 @@ def workflow_input(
         contract=contract_snapshot(sub),
         speedup=speedup,
     )
+
+
+_TASKS = Task.__table__
+_CASES = RefundCase.__table__
+# Plain Core statements on the session's connection: no ORM compile or row processing for two reads that
+# every task completion makes (same SQL, same transaction).
+_TASK_AND_CASE = (
+    select(
+        _TASKS.c.id, _TASKS.c.case_id, _TASKS.c.kind, _TASKS.c.role, _TASKS.c.status, _TASKS.c.completed_by,
+        _CASES.c.case_no, _CASES.c.workflow_id, _CASES.c.customer_id, _CASES.c.stage,
+    )
+    .join(_CASES, _CASES.c.id == _TASKS.c.case_id)
+    .where(_TASKS.c.id == bindparam("task_id"))
+)
+_OPEN_TASKS = (
+    select(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.kind, _TASKS.c.role, _TASKS.c.title, _TASKS.c.due_at, _TASKS.c.created_at)
+    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == TaskStatus.OPEN)
+    .order_by(_TASKS.c.id)
+)
+
+
+def task_and_case(session: Session, *, task_id: int):
+    """A task with the few columns of its case that completing it needs, in one query (a Row: id, case_id,
+    kind, role, status, completed_by, case_no, workflow_id, customer_id, stage), or None."""
+    return session.connection().execute(_TASK_AND_CASE, {"task_id": task_id}).first()
+
+
+def open_task_rows(session: Session, *, case_id: uuid.UUID) -> list:
+    """The case's open tasks, oldest first, as rows of the columns a task listing shows (no ORM objects)."""
+    return session.connection().execute(_OPEN_TASKS, {"case_id": case_id}).all()
 
 
 def get_case(session: Session, *, case_id: uuid.UUID) -> RefundCase:

@@ -160,7 +160,8 @@ TERMINATE_BUDGET_S = 2.0  # after a failed start the engine is usually away: do 
 
 def _terminate_quietly(client: Client, run_on_loop: RunOnLoop, workflow_id: str, rpc_timeout: timedelta, reason: str) -> None:
     """Best effort. If it fails too, a workflow that did start runs for a case that was never written; its
-    first write finds no case and fails it (NotFound), so nothing reaches PostgreSQL."""
+    writes fail on the case's foreign key and keep retrying, so nothing reaches PostgreSQL (terminate it
+    from the Temporal UI; the key ties it to no case row)."""
     budget = min(rpc_timeout, timedelta(seconds=TERMINATE_BUDGET_S))
 
     async def terminate():

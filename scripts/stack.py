@@ -249,7 +249,9 @@ class Stack:
             raise RuntimeError(f"port {s.api_port} is taken: stop the other API or set API_PORT")
         self._run(
             "api",
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", s.api_host, "--port", str(s.api_port), "--log-level", "warning"],
+            # No access log: at --log-level warning its lines were dropped anyway, after their fields were built per request.
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", s.api_host, "--port", str(s.api_port), "--log-level", "warning",
+             "--no-access-log"],
             env=self.child_env(),
         )
         deadline = time.monotonic() + 60

@@ -7,18 +7,19 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
-from api.routes.refund_cases import case_open_tasks, task_out
+from api.routes.refund_cases import task_out
 from api.schemas import StepOut, TaskCompletion, TaskOut
 from api.temporal_calls import run_update
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.models import Customer, RefundCase, Task, TaskStatus, User
+from db.refund_cases import open_task_rows, task_and_case
 from domain.calendar import CHINA
 from domain.identity import InvalidIdentity
 from domain.refund import LossAssessment
@@ -81,25 +82,30 @@ def complete_task(
     fp = fingerprint(settings.secret_key, method="POST", path=f"/api/tasks/{task_id}/complete", body=body)
     if idempotency_key and (stored := replay(session, user_id=user.id, key=idempotency_key, fp=fp)) is not None:
         return stored
-    task = session.get(Task, task_id)
+    task = task_and_case(session, task_id=task_id)  # the task and its case's columns, one query
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     if task.role != user.role:
         raise Forbidden(f"this task is for {task.role}, not {user.role}")
-    case = session.get(RefundCase, task.case_id)
-    assert case is not None
     if task.kind in DB_ONLY_KINDS:
-        out = _complete_db_only(session, task, case, user)
+        out = _complete_db_only(session, task, user)
     else:
-        out = _complete_workflow_step(session, client, cipher, task, case, body, user, idempotency_key)
+        out = _complete_workflow_step(session, client, cipher, task, body, user, idempotency_key)
     if idempotency_key:
         remember(session, user_id=user.id, key=idempotency_key, fp=fp, status_code=200, body=out)
     else:
-        release_connection(session)  # the response is validated in another thread hop
-    return out
+        release_connection(session)
+    # Serialised here, as FastAPI would (response_model StepOut, by alias, to JSON bytes), so that the
+    # response needs no second thread hop for its validation.
+    return Response(content=out.model_dump_json(by_alias=True), media_type="application/json")
 
 
-def _complete_db_only(session: Session, task: Task, case: RefundCase, user: User) -> StepOut:
+def _open_tasks(session: Session, case_id: uuid.UUID, case_no: str) -> list[TaskOut]:
+    now = datetime.now(timezone.utc)
+    return [task_out(t, case_no, now) for t in open_task_rows(session, case_id=case_id)]
+
+
+def _complete_db_only(session: Session, task, user: User) -> StepOut:
     """A fact recorded in PostgreSQL only: a conditional update, so one caller of many wins."""
     won = session.execute(
         update(Task)
@@ -112,13 +118,13 @@ def _complete_db_only(session: Session, task: Task, case: RefundCase, user: User
         raise _taken(session, task.id)
     session.commit()
     return StepOut(
-        case_id=str(case.id), stage=case.stage, message=f"{task.kind} done",
-        open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
+        case_id=str(task.case_id), stage=task.stage, message=f"{task.kind} done",
+        open_tasks=_open_tasks(session, task.case_id, task.case_no),
     )
 
 
 def _complete_workflow_step(
-    session: Session, client, cipher, task: Task, case: RefundCase, body: TaskCompletion, user: User, key: str | None
+    session: Session, client, cipher, task, body: TaskCompletion, user: User, key: str | None
 ) -> StepOut:
     """The workflow decides: each request sends its own update, so of many concurrent ones the workflow
     accepts one and refuses the rest. A retry with the same Idempotency-Key sends the same update id,
@@ -126,8 +132,8 @@ def _complete_workflow_step(
     if task.status != TaskStatus.OPEN and not (key and task.completed_by == user.id):
         raise _taken(session, task.id)
     actor = Actor(user_id=user.id, username=user.username, role=user.role)
-    step, payload = _workflow_step(task.kind, body, actor, case, session, cipher)
-    task_id, case_id, case_no, workflow_id = task.id, case.id, case.case_no, case.workflow_id
+    step, payload = _workflow_step(task.kind, body, actor, task, session, cipher)
+    task_id, case_id, case_no, workflow_id = task.id, task.case_id, task.case_no, task.workflow_id
     update_id = f"task-{task_id}-" + (f"k{key_digest(user.id, key)}" if key else uuid.uuid4().hex)
     session.rollback()  # no connection held while the workflow runs the step
     try:
@@ -136,7 +142,7 @@ def _complete_workflow_step(
         raise _taken(session, task_id, refused=refused) from None
     return StepOut(
         case_id=result.case_id, stage=result.stage, message=result.message,
-        open_tasks=case_open_tasks(session, case_id=case_id, case_no=case_no),
+        open_tasks=_open_tasks(session, case_id, case_no),
     )
 
 
@@ -164,7 +170,8 @@ def _taken(session: Session, task_id: int, *, refused: Conflict | None = None) -
         time.sleep(0.05)
 
 
-def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case: RefundCase, session, cipher):
+def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, cipher):
+    """`case` has the case's customer_id (the row from task_and_case)."""
     if kind == "intake":
         customer = session.get(Customer, case.customer_id)
         id_number = _require(b.id_number, "scan or type the buyer's ID number to verify identity")

@@ -29,7 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.binaries import temporal_test_server
-from workers.registry import WORKFLOWS, activities
+from workers.registry import WORKFLOWS, activities, workflow_runner
 
 SETTLE_TIMEOUT = 60.0  # real seconds for a run's workflow task / activities to finish before it is terminated
 _TASK_IN_FLIGHT = {EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED}
@@ -53,7 +53,8 @@ def executor():
 @pytest.fixture
 async def worker(env, session_factory, executor):
     queue = f"test-{uuid.uuid4().hex}"
-    w = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(session_factory), activity_executor=executor)
+    w = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(session_factory), activity_executor=executor,
+               workflow_runner=workflow_runner(env.client.data_converter))  # production's sandbox (workers.registry)
     async with w:
         yield queue
         # Before the worker stops: also the runs a test did not start itself (a refund case started by an activity).
