@@ -46,13 +46,16 @@ def decode_access_token(token: str, *, secret: str) -> int:
     checked again, as PyJWT checks it (expired once `exp` is not in the future). A bad token is never
     kept, so it fails every time."""
     user_id, exp = _verified_claims(token, secret)
-    if exp is not None and exp <= time.time():
+    if exp <= time.time():
         raise jwt.ExpiredSignatureError("Signature has expired")
     return user_id
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified_claims(token: str, secret: str) -> tuple[int, float | None]:
-    payload = jwt.decode(token, secret, algorithms=["HS256"])
-    exp = payload.get("exp")
-    return int(payload["sub"]), None if exp is None else float(exp)
+def _verified_claims(token: str, secret: str) -> tuple[int, float]:
+    # exp, iat and sub are required: a token without an expiry would be valid for ever.
+    payload = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]})
+    try:
+        return int(payload["sub"]), float(payload["exp"])
+    except (TypeError, ValueError):
+        raise jwt.InvalidTokenError("malformed sub or exp claim") from None
