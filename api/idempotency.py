@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Header
@@ -47,14 +48,33 @@ def key_digest(user_id: int, key: str) -> str:
     return hashlib.sha256(f"{user_id}:{key}".encode()).hexdigest()[:32]
 
 
-def replay(session: Session, *, user_id: int, key: str, fp: str) -> JSONResponse | None:
-    """The stored answer for this person's key, or None; a key reused for another request is refused."""
+REF = "_ref"  # a stored answer that is a reference to the record it made, rebuilt on replay
+
+
+def replay(
+    session: Session, *, user_id: int, key: str, fp: str, rebuild: Callable[[dict], BaseModel] | None = None
+) -> JSONResponse | None:
+    """The stored answer for this person's key, or None; a key reused for another request is refused.
+    A reference (see `claim`) is answered by `rebuild(ref)`: the record as it is now."""
     row = session.get(IdempotentResponse, (user_id, key))
     if row is None:
         return None
     if row.fingerprint != fp:
         raise Invalid(f"the {HEADER} {key!r} was already used for a different request; use a new key for a new action")
-    return JSONResponse(status_code=row.status_code, content=row.body, headers={REPLAYED_HEADER: "true"})
+    body = row.body
+    if isinstance(body, dict) and REF in body and rebuild is not None:
+        body = rebuild(body[REF]).model_dump(mode="json")
+    return JSONResponse(status_code=row.status_code, content=body, headers={REPLAYED_HEADER: "true"})
+
+
+def claim(session: Session, *, user_id: int, key: str, fp: str, status_code: int, ref: dict) -> None:
+    """Keep a reference to the record this request makes, in the request's own transaction: the key and
+    the record commit together, so a crash between the commit and the answer cannot lose the key."""
+    session.execute(
+        pg_insert(IdempotentResponse)
+        .values(user_id=user_id, key=key, fingerprint=fp, status_code=status_code, body={REF: ref})
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+    )
 
 
 def remember(session: Session, *, user_id: int, key: str, fp: str, status_code: int, body: BaseModel) -> None:

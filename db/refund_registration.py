@@ -87,9 +87,12 @@ def _prepare(
     return case.id, case.workflow_id, inp
 
 
-def _commit(session: Session, case_id: uuid.UUID, run_id: str | None) -> None:
+def _commit(session: Session, case_id: uuid.UUID, run_id: str | None,
+            before_commit: Callable[[Session, uuid.UUID], None] | None = None) -> None:
     case = session.get(RefundCase, case_id)
     case.run_id = run_id
+    if before_commit is not None:
+        before_commit(session, case_id)  # e.g. the caller's Idempotency-Key, in the same transaction
     session.commit()
 
 
@@ -111,8 +114,10 @@ def register_in_session(
     speedup: int,
     origin: str,
     existing_ok: bool = True,
+    before_commit: Callable[[Session, uuid.UUID], None] | None = None,
 ) -> uuid.UUID:
     """Blocking: register the case in `session` and start its workflow; call it from a thread, never the loop.
+    `before_commit(session, case_id)` writes along with the case, in its transaction.
 
     DB errors (a lock_timeout on the unit row included) come out unchanged, after the rollback."""
     try:
@@ -140,7 +145,7 @@ def register_in_session(
         _terminate_quietly(client, run_on_loop, workflow_id, rpc_timeout, "registration did not complete")
         raise
     try:
-        _commit(session, case_id, handle.first_execution_run_id or handle.result_run_id)
+        _commit(session, case_id, handle.first_execution_run_id or handle.result_run_id, before_commit)
     except BaseException:
         _rollback(session)
         _terminate_quietly(client, run_on_loop, workflow_id, rpc_timeout, "registration was not committed")

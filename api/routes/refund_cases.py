@@ -22,7 +22,7 @@ from api.deps import (
     release_connection,
     require_roles,
 )
-from api.idempotency import IdempotencyKey, fingerprint, remember, replay
+from api.idempotency import IdempotencyKey, claim, fingerprint, replay
 from api.schemas import (
     CaseDetail,
     CaseSummary,
@@ -106,8 +106,15 @@ def create_case(
     at most lock_timeout (then 409, try again) and, once held, is held only while the engine starts the
     workflow (bounded: 503 if it does not answer) — never while waiting for a thread or a connection."""
     fp = fingerprint(settings.secret_key, method="POST", path="/api/refund-cases", body=payload)
-    if idempotency_key and (stored := replay(session, user_id=user.id, key=idempotency_key, fp=fp)) is not None:
+    if idempotency_key and (stored := replay(
+        session, user_id=user.id, key=idempotency_key, fp=fp,
+        rebuild=lambda ref: read_case(uuid.UUID(ref["case_id"]), session, settings, user),
+    )) is not None:
         return stored
+
+    def keep_key(s, case_id: uuid.UUID) -> None:  # the key commits with the case, never after it
+        claim(s, user_id=user.id, key=idempotency_key, fp=fp, status_code=201, ref={"case_id": str(case_id)})
+
     if payload.subscription_id is not None:
         sub_id = payload.subscription_id
     else:
@@ -123,16 +130,14 @@ def create_case(
             session, client=client, run_on_loop=run_async, rpc_timeout=rpc_timeout(), subscription_id=sub_id,
             registered_by_user_id=user.id, task_queue=settings.temporal_task_queue,
             speedup=settings.estateflow_drill_speedup, origin=ORIGIN_API, existing_ok=False,
+            before_commit=keep_key if idempotency_key else None,
         )
     except OperationalError as err:
         if is_lock_timeout(err):  # the registration already rolled back: the request holds nothing now
             raise Conflict(UNIT_BUSY, retry_after=1) from None
         raise
     out = read_case(case_id, session, settings, user)
-    if idempotency_key:
-        remember(session, user_id=user.id, key=idempotency_key, fp=fp, status_code=201, body=out)
-    else:
-        release_connection(session)  # the response is built: no connection kept through serialisation
+    release_connection(session)  # the response is built: no connection kept through serialisation
     return out
 
 

@@ -165,3 +165,19 @@ async def test_a_retry_after_a_failed_update_completes_the_step_exactly_once(pg_
                 handle = dev_env.client.get_workflow_handle(f"refund-case-{cid}")
                 await handle.terminate("test finished")
     assert events(session_factory, cid, "intake") == 1
+
+
+async def test_a_registration_key_commits_with_the_case(world, session_factory):
+    """The key is written in the case's own transaction: even if the answer never left (a crash after the
+    commit), the keyed retry gets the case, not 'already has a refund case in progress'."""
+    from db.idempotency_models import IdempotentResponse
+
+    sc, api = world
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = await post_with_key(api, "frontdesk", "/api/refund-cases", {"unit_id": sc.unit_id}, key)
+    assert first.status_code == 201, first.text
+    with session_factory() as s:
+        row = s.get(IdempotentResponse, (sc.users["frontdesk"].id, key["Idempotency-Key"]))
+        assert row.body == {"_ref": {"case_id": first.json()["id"]}}
+    again = await post_with_key(api, "frontdesk", "/api/refund-cases", {"unit_id": sc.unit_id}, key)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
