@@ -46,7 +46,7 @@ from config.settings import PROJECT_ROOT, Settings
 from db.migrate import upgrade
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
-from scripts.stack import TEMPORAL_DEV_ARGS
+from scripts.stack import TEMPORAL_DEV_ARGS, pid_running, running
 from workflows.refund_case import RefundCaseWorkflow
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -72,21 +72,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def running(proc: psutil.Process) -> bool:
-    # A SIGKILLed postmaster is not our child: it may stay a zombie until init reaps it.
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def pid_running(pid: int) -> bool:
-    try:
-        return running(psutil.Process(pid))
-    except psutil.NoSuchProcess:
-        return False
 
 
 def wait_for(check, timeout: float, what: str, every: float = 0.2):
