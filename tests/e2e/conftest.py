@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from config.settings import PROJECT_ROOT
+from tests.ports import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,10 +30,6 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +40,9 @@ def app_url():
         yield os.environ["E2E_BASE_URL"].rstrip("/")
         return
     data_dir = Path(tempfile.mkdtemp(prefix="estateflow-e2e-"))
-    api_port = _free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(_free_port()),
-               TEMPORAL_UI_PORT=str(_free_port()), PYTHONPATH=str(PROJECT_ROOT))
+    api_port = free_port()
+    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(free_port()),
+               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
     for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
         env.pop(var, None)
     log = open(data_dir / "run.log", "wb")

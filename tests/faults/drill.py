@@ -48,6 +48,7 @@ from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
 from scripts.stack import TEMPORAL_DEV_ARGS, pid_running, running
 from workflows.refund_case import RefundCaseWorkflow
+from tests.ports import free_port
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 FIGURES_FILE = ARTIFACTS / "drills.txt"
@@ -68,10 +69,6 @@ STEP_EVENTS = ("intake", "assessment:finance", "assessment:legal", "assessment:m
 DB_ONLY_TASKS = {"refund_payment", "review_meeting"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check, timeout: float, what: str, every: float = 0.2):

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import pytest
 import sqlalchemy as sa
 
 from config.settings import PROJECT_ROOT
+from tests.ports import free_port
 
 BURSTS = (50, 200, 500)
 REQUEST_TIMEOUT = 30.0  # each registration's own bound, client side
@@ -41,10 +41,6 @@ STALE_TX = 5  # afterwards: no session idle in a transaction for longer than thi
 PASSWORD = "estateflow"
 
 
-def _free_port() -> int:  # as tests/e2e/conftest.py
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -57,9 +53,9 @@ class System:
 def system():
     """`python -m scripts.run` on free ports and a temporary DATA_DIR; SIGTERM at the end, as Ctrl-C."""
     data_dir = Path(tempfile.mkdtemp(prefix="estateflow-burst-"))
-    api_port = _free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(_free_port()),
-               TEMPORAL_UI_PORT=str(_free_port()), PYTHONPATH=str(PROJECT_ROOT))
+    api_port = free_port()
+    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(free_port()),
+               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
     for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
         env.pop(var, None)
     run_log = data_dir / "run.log"

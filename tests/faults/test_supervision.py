@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,8 +27,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from config.settings import PROJECT_ROOT, Settings
-from scripts.stack import BACKOFF_CAP, STABLE_AFTER, Service, Stack
+from scripts.stack import BACKOFF_CAP, STABLE_AFTER, Service, Stack, pid_running, running
 from workflows.warning_sweep import WARNING_SWEEP_SCHEDULE_ID
+from tests.ports import free_port
 
 T = TypeVar("T")
 
@@ -38,25 +38,6 @@ RECOVER_TIMEOUT = 30  # a first restart waits 0.5 s; PostgreSQL's crash recovery
 STOP_TIMEOUT = 15  # typically 2 s; the bounds are 10 s of SIGTERM grace for the children, then PostgreSQL's
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _running(proc: psutil.Process) -> bool:
-    # A killed postmaster is reparented to init and may stay a zombie for seconds: dead all the same.
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return _running(psutil.Process(pid))
-    except psutil.NoSuchProcess:
-        return False
 
 
 def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
@@ -101,10 +82,10 @@ class System:
         """SIGKILL the service and wait for its replacement; the replacement's pid."""
         self.wait_healthy()
         old = self.pid(name)
-        assert old and _alive(old), f"{name} is not running before the test"
+        assert old and pid_running(old), f"{name} is not running before the test"
         os.kill(old, signal.SIGKILL)
-        new = wait_until(lambda: (p := self.pid(name)) != old and p and _alive(p) and p, RECOVER_TIMEOUT, f"new {name}")
-        assert not _alive(old)
+        new = wait_until(lambda: (p := self.pid(name)) != old and p and pid_running(p) and p, RECOVER_TIMEOUT, f"new {name}")
+        assert not pid_running(old)
         assert f"{name} restarted, pid {new} (attempt " in self.log()
         assert self.proc.poll() is None, "make run stopped"
         return new
@@ -113,9 +94,9 @@ class System:
 @pytest.fixture(scope="module")
 def system():
     data_dir = Path(tempfile.mkdtemp(prefix="estateflow-faults-"))
-    api_port, temporal_port = _free_port(), _free_port()
+    api_port, temporal_port = free_port(), free_port()
     env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(temporal_port),
-               TEMPORAL_UI_PORT=str(_free_port()), PYTHONPATH=str(PROJECT_ROOT))
+               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
     for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
         env.pop(var, None)
     log = open(data_dir / "run.log", "wb")
@@ -139,7 +120,7 @@ def system():
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        for pid in filter(_alive, services):  # nothing left behind, whatever failed
+        for pid in filter(pid_running, services):  # nothing left behind, whatever failed
             os.kill(pid, signal.SIGKILL)
         log.close()
         print(sys_.log()[-3000:])  # shown when a test failed
@@ -169,7 +150,7 @@ def test_killed_worker_is_restarted_and_nothing_else(system: System):
     system.kill("worker")
     assert "worker died (signal SIGKILL)" in system.log()
     time.sleep(1)  # the new worker connects to Temporal and stays up
-    assert _alive(system.pid("worker"))
+    assert pid_running(system.pid("worker"))
     assert {name: system.pid(name) for name in others} == others
     system.wait_healthy()
 
@@ -225,7 +206,7 @@ def test_sigterm_stops_every_process(system: System):
     system.proc.send_signal(signal.SIGTERM)
     assert system.proc.wait(timeout=STOP_TIMEOUT) == 0
     took = time.monotonic() - t0
-    wait_until(lambda: not any(map(_running, procs)), 5, "end of every process")
+    wait_until(lambda: not any(map(running, procs)), 5, "end of every process")
     assert not list((system.data_dir / "pids").glob("*.pid"))
     assert "Stopped." in system.log()
     print(f"stopped in {took:.1f}s")
