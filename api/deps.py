@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import anyio
@@ -25,11 +26,13 @@ import anyio.to_thread
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from temporalio.client import Client
 
 from api.security import decode_access_token
 from config.settings import Settings
+from db.auth_models import AuthSession
 from db.errors import ServiceUnavailable
 from db.models import User
 from db.pii import PiiCipher
@@ -89,25 +92,31 @@ _USER_COLUMNS = tuple(c.key for c in User.__table__.columns if c.key != "passwor
 
 
 class UserCache:
-    """user id -> (loaded at, the user's column values or None); entries older than ttl_s are read again."""
+    """sign-in session id -> (loaded at, its user's column values, or None when the session or the user is
+    not live); entries older than ttl_s are read again."""
 
     def __init__(self, ttl_s: float = USER_CACHE_TTL_S, max_entries: int = 10_000) -> None:
         self.ttl_s, self.max_entries = ttl_s, max_entries
         self._rows: dict[int, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
-        hit = self._rows.get(user_id)
+    def get(self, session_id: str) -> tuple[bool, dict[str, Any] | None]:
+        hit = self._rows.get(session_id)
         if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
             return False, None
         return True, hit[1]
 
-    def put(self, user_id: int, row: dict[str, Any] | None, loaded_at: float) -> None:
+    def put(self, session_id: str, row: dict[str, Any] | None, loaded_at: float) -> None:
         with self._lock:
             if len(self._rows) >= self.max_entries:
                 now = time.monotonic()
                 self._rows = {k: v for k, v in self._rows.items() if now - v[0] < self.ttl_s}
-            self._rows[user_id] = (loaded_at, row)
+            self._rows[session_id] = (loaded_at, row)
+
+    def forget(self, session_id: str) -> None:
+        """A session ended here: refused from the next request on, not after the TTL."""
+        with self._lock:
+            self._rows.pop(session_id, None)
 
 
 def user_cache(app) -> UserCache:
@@ -117,31 +126,44 @@ def user_cache(app) -> UserCache:
     return cache
 
 
-def _read_user(session_factory: sessionmaker[Session], user_id: int) -> dict[str, Any] | None:
-    """The user's row on a session of its own, closed (connection returned) before this returns."""
-    with session_factory() as session:
-        user = session.get(User, user_id)
-        return None if user is None else {k: getattr(user, k) for k in _USER_COLUMNS}
+def _read_user(session_factory: sessionmaker[Session], user_id: int, session_id: str) -> dict[str, Any] | None:
+    """The user's row if the sign-in session `session_id` is theirs and live, on a session of its own,
+    closed (connection returned) before this returns; None otherwise."""
+    with session_factory() as db:
+        found = db.execute(
+            select(User, AuthSession.ended_at, AuthSession.expires_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(User.id == user_id, AuthSession.id == session_id)
+        ).first()
+        if found is None:
+            return None
+        user, ended_at, expires_at = found
+        if ended_at is not None or expires_at <= datetime.now(timezone.utc):
+            return None
+        return {k: getattr(user, k) for k in _USER_COLUMNS}
 
 
 async def get_current_user(request: Request, token: Annotated[str, Depends(oauth2)], settings: SettingsDep) -> User:
-    """The signed-in user, as a detached User (a copy per request: no route shares an instance)."""
+    """The signed-in user, as a detached User (a copy per request: no route shares an instance).
+
+    The token must be valid and its sign-in session live: a session ended by signing out is refused at
+    once by the process that ended it and within USER_CACHE_TTL_S by the others."""
     unauthorized = HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail="not signed in or the session has expired; sign in again",
         headers={"WWW-Authenticate": "Bearer"},
     )
     try:
-        user_id = decode_access_token(token, secret=settings.secret_key)
+        user_id, session_id = decode_access_token(token, secret=settings.secret_key)
     except jwt.PyJWTError:
         raise unauthorized from None
     cache = user_cache(request.app)
-    found, row = cache.get(user_id)
+    found, row = cache.get(session_id)
     if not found:
         loaded_at = time.monotonic()
-        row = await anyio.to_thread.run_sync(_read_user, request.app.state.session_factory, user_id)
-        cache.put(user_id, row, loaded_at)
-    if row is None or not row["active"]:
+        row = await anyio.to_thread.run_sync(_read_user, request.app.state.session_factory, user_id, session_id)
+        cache.put(session_id, row, loaded_at)
+    if row is None or not row["active"] or row["id"] != user_id:
         raise unauthorized
     user = User(**row)
     make_transient_to_detached(user)

@@ -18,10 +18,20 @@ Reason = Literal["family_disagreement", "funds_shortfall", "competitor_compariso
 
 
 class Token(BaseModel):
+    """A sign-in (or a refresh): a short-lived access token for the Authorization header, and the refresh
+    token that gets the next one (each refresh token works once: the answer carries its successor)."""
+
     access_token: str
     token_type: str = "bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str
     role: str
     username: str
+    display_name: str
+
+
+class RefreshToken(RequestModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
 
 
 class RefundCaseCreate(RequestModel):

@@ -44,7 +44,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     secret_key: str = DEV_SECRET_KEY
-    access_token_minutes: int = 12 * 60
+    # Sign-in (docs/decisions.md, "Sign-in sessions"): an access token lives this long; the web app
+    # exchanges its refresh token for a new one. A session ends at sign-out, after session_hours from
+    # sign-in, or after session_idle_minutes without a refresh.
+    access_token_minutes: float = Field(default=15, gt=0)
+    session_hours: float = Field(default=12, gt=0)
+    session_idle_minutes: float = Field(default=120, gt=0)
     data_key: str = DEV_DATA_KEY
     blind_index_key: str = DEV_BLIND_INDEX_KEY
 

@@ -2,6 +2,7 @@
 process that opens a session: a flush resolves foreign keys across all of them)."""
 
 from db import (  # noqa: F401
+    auth_models,
     contract_models,
     customer_models,
     evidence_models,

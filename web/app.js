@@ -18,12 +18,35 @@ const NAV = [["home", "nav_home"], ["intake", "nav_intake"], ["cases", "nav_case
 const MAX_UPLOAD_MB = 10;
 const UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
 
+// The access token lives minutes; the refresh token gets the next one (each works once: the answer
+// carries its successor). Sign-out ends the session on the server.
 const session = {
   get token() { return sessionStorage.getItem("ef.token"); },
+  get refreshToken() { return sessionStorage.getItem("ef.refresh"); },
   get user() { try { return JSON.parse(sessionStorage.getItem("ef.user")); } catch { return null; } },
-  set(token, user) { sessionStorage.setItem("ef.token", token); sessionStorage.setItem("ef.user", JSON.stringify(user)); },
-  clear() { sessionStorage.removeItem("ef.token"); sessionStorage.removeItem("ef.user"); },
+  set(tok) {
+    sessionStorage.setItem("ef.token", tok.access_token); sessionStorage.setItem("ef.refresh", tok.refresh_token);
+    sessionStorage.setItem("ef.user", JSON.stringify({ username: tok.username, role: tok.role, name: tok.display_name }));
+  },
+  clear() { for (const k of ["ef.token", "ef.refresh", "ef.user"]) sessionStorage.removeItem(k); },
 };
+let refreshing = null; // one refresh at a time: concurrent 401s wait for the same one
+function refreshSession() {
+  const token = session.refreshToken;
+  if (!token) return Promise.resolve(false);
+  refreshing ??= fetch("/api/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: token }) })
+    .then(async (res) => { if (!res.ok) return false; session.set(await res.json()); return true; })
+    .catch(() => false)
+    .finally(() => { refreshing = null; });
+  return refreshing;
+}
+function signOut() {
+  const token = session.refreshToken;
+  session.clear();
+  if (token) fetch("/api/auth/sign-out", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: token }) }).catch(() => {});
+}
 const may = (what) => !!session.user && (ACCESS[what] || STAFF).includes(session.user.role);
 
 // ------------------------------------------------------------------ helpers
@@ -68,16 +91,23 @@ class ApiError extends Error {
 
 async function api(path, { method = "GET", body, form, raw } = {}) {
   const gen = renderGen;
-  const headers = {};
-  if (session.token) headers.Authorization = `Bearer ${session.token}`;
   let payload;
+  const headers = {};
   if (form) payload = form;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
-  const res = await fetch(path, { method, headers, body: payload });
-  if (gen !== renderGen && method === "GET") throw new Stale(path);
-  if (res.status === 401 && session.token && !path.endsWith("/auth/token")) {
-    session.clear(); go("login", { next: location.hash.slice(1), expired: 1 }); throw new ApiError(401, t("session_expired"));
+  const send = () => {
+    if (session.token) headers.Authorization = `Bearer ${session.token}`;
+    return fetch(path, { method, headers, body: payload });
+  };
+  let res = await send();
+  if (res.status === 401 && session.token && !path.startsWith("/api/auth/")) {
+    // the access token expired (or the session ended): refresh once and send again, else sign in again
+    if (await refreshSession()) res = await send();
+    if (res.status === 401) {
+      session.clear(); go("login", { next: location.hash.slice(1), expired: 1 }); throw new ApiError(401, t("session_expired"));
+    }
   }
+  if (gen !== renderGen && method === "GET") throw new Stale(path);
   if (!res.ok) {
     let data = {};
     try { data = await res.json(); } catch { /* not JSON */ }
@@ -209,12 +239,12 @@ function renderHeader(current) {
   const links = u ? NAV.filter(([name]) => name === "home" || name === "policy" || may(name)) : [["policy", "nav_policy"]];
   $("#top").innerHTML = `
     <a class="brand" href="#/home">${t("app")}</a>
-    ${u ? `<span class="who" data-testid="who">${esc(u.username)} · ${esc(t(`roles.${u.role}`))}</span>` : ""}
+    ${u ? `<span class="who" data-testid="who">${esc(u.name || u.username)} · ${esc(t(`roles.${u.role}`))}</span>` : ""}
     <button type="button" id="lang" lang="${getLang() === "zh" ? "en" : "zh-CN"}">${t("lang_switch")}</button>
     ${u ? `<button type="button" id="signout">${t("signout")}</button>` : ""}
     <nav aria-label="${esc(t("nav_label"))}">${links.map(([name, key]) => `<a href="#/${name}" ${name === current ? 'aria-current="page"' : ""}>${t(key)}</a>`).join("")}</nav>`;
   $("#lang").onclick = () => { setLang(getLang() === "zh" ? "en" : "zh"); render(); };
-  if ($("#signout")) $("#signout").onclick = () => { session.clear(); projectsCache = null; go("login"); };
+  if ($("#signout")) $("#signout").onclick = () => { signOut(); projectsCache = null; go("login"); };
   document.title = t("app");
 }
 
@@ -239,7 +269,7 @@ VIEWS.login = async ({ params }) => {
     if (bad) return;
     try {
       const tok = await api("/api/auth/token", { method: "POST", form: new URLSearchParams(fd) });
-      session.set(tok.access_token, { username: tok.username, role: tok.role });
+      session.set(tok);
       location.hash = `#${params.next && params.next !== "/login" ? params.next : "/home"}`;
     } catch (err) { showError("#login-msg", err); }
   };
@@ -256,7 +286,7 @@ VIEWS.home = async () => {
   const u = session.user;
   const tasks = await api("/api/tasks");
   main().innerHTML = `
-    <h1>${t("hello", { name: esc(u.username) })} <span class="muted">${esc(t(`roles.${u.role}`))}</span></h1>
+    <h1>${t("hello", { name: esc(u.name || u.username) })} <span class="muted">${esc(t(`roles.${u.role}`))}</span></h1>
     ${may("intake") ? `<p><a class="btn" href="#/intake">${t("nav_intake")}</a></p>` : ""}
     <section class="card" aria-labelledby="tasks-h">
       <h2 id="tasks-h">${t("my_tasks")} <span class="pill" data-testid="task-count">${tasks.length}</span></h2>

@@ -110,8 +110,8 @@ async def test_with_the_database_down_the_answer_is_503_unavailable_with_retry_a
     async with own_app(f"postgresql+psycopg2://nobody@127.0.0.1:{closed_port()}/estateflow", dev_env.client) as (app, http):
         from api.security import create_access_token
 
-        token = create_access_token(user_id=users["manager"].id, role="manager", secret=app.state.settings.secret_key,
-                                    minutes=5)
+        token = create_access_token(user_id=users["manager"].id, role="manager", session_id="any",
+                                    secret=app.state.settings.secret_key, minutes=5)
         r = await http.get("/api/refund-cases", headers={"Authorization": f"Bearer {token}"})
         error_body(r, 503, "unavailable")
         assert int(r.headers["Retry-After"]) > 0

@@ -64,8 +64,8 @@ async def test_with_postgresql_down_every_call_is_a_prompt_503(dev_env, factory)
         assert (await http.get("/api/health/live")).status_code == 200
         r, took = await timed(http.post("/api/auth/token", data={"username": "manager", "password": "x"}))
         assert_unavailable(r, took, "database")
-        token = create_access_token(user_id=users["manager"].id, role="manager", secret=app.state.settings.secret_key,
-                                    minutes=5)
+        token = create_access_token(user_id=users["manager"].id, role="manager", session_id="any",
+                                    secret=app.state.settings.secret_key, minutes=5)
         auth = {"Authorization": f"Bearer {token}"}
         for method, url, body in (("GET", "/api/refund-cases", None), ("GET", "/api/tasks", None),
                                   ("POST", "/api/refund-cases", {"unit_id": 1}),

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from db.demo_ids import mobile, resident_id
-from scripts.seed import DEMO_PASSWORD
+from scripts.seed import DEMO_PASSWORD, DEMO_USERS
 from tests.e2e.conftest import DESKTOP, PHONE
 
 # The demo seed gives 1号楼-101 to customer 0: a 定金 of 50,000 paid, not signed online (tier 60–80%).
@@ -37,7 +37,7 @@ def sign_in(page: Page, url: str, role: str) -> None:
     page.fill("#username", role)
     page.fill("#password", DEMO_PASSWORD)
     page.click("form#login button[type=submit]")
-    expect(page.get_by_test_id("who")).to_contain_text(role)
+    expect(page.get_by_test_id("who")).to_contain_text(DEMO_USERS[role])  # the person, not the login
 
 
 def post_as(page: Page, path: str, body: dict) -> int:
@@ -134,9 +134,34 @@ def test_wrong_password_is_shown_and_nothing_typed_is_lost(browser, app_url, off
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("who")).to_contain_text("frontdesk")
+    expect(page.get_by_test_id("who")).to_contain_text(DEMO_USERS["frontdesk"])
     expect(page.locator("main h1")).to_have_text("突发退房登记")  # back where the QR code pointed
     page.close()
+
+
+def test_an_expired_access_token_is_refreshed_unnoticed_and_sign_out_ends_the_session(browser, app_url):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    sign_in(page, app_url, "manager")
+    first_refresh = page.evaluate("sessionStorage.getItem('ef.refresh')")
+    # The access token is no longer accepted (as when its minutes are up): the app refreshes and carries on.
+    page.evaluate("sessionStorage.setItem('ef.token', sessionStorage.getItem('ef.token').slice(0, -4) + 'AAAA')")
+    page.goto(f"{app_url}/app/#/cases")
+    expect(page.locator("main h1")).to_contain_text("退房案件")
+    expect(page).not_to_have_url(re.compile("#/login"))
+    latest = page.evaluate("sessionStorage.getItem('ef.refresh')")
+    assert latest and latest != first_refresh
+    access = page.evaluate("sessionStorage.getItem('ef.token')")
+    with page.expect_response("**/api/auth/sign-out") as signed_out:
+        page.click("#signout")
+    assert signed_out.value.status == 204
+    expect(page).to_have_url(re.compile("#/login"))
+    # The server ended the session: neither its access token nor its refresh token works any more.
+    tasks = page.request.get(f"{app_url}/api/tasks", headers={"Authorization": f"Bearer {access}"})
+    assert tasks.status == 401
+    again = page.request.post(f"{app_url}/api/auth/refresh", data={"refresh_token": latest})
+    assert again.status == 401
+    ctx.close()
 
 
 def test_front_desk_registers_and_takes_the_intake_on_a_phone(office, flow, app_url):
