@@ -7,19 +7,13 @@ artifacts/screenshots/ (set E2E_SCREENSHOTS to change it)."""
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from config.settings import PROJECT_ROOT
-from tests.ports import free_port
+from tests.system import running_system
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,35 +33,9 @@ def app_url():
     if os.environ.get("E2E_BASE_URL"):
         yield os.environ["E2E_BASE_URL"].rstrip("/")
         return
-    data_dir = Path(tempfile.mkdtemp(prefix="estateflow-e2e-"))
-    api_port = free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(free_port()),
-               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
-    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
-        env.pop(var, None)
-    log = open(data_dir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"make run exited with {proc.returncode}: {(data_dir / 'run.log').read_text()[-2000:]}")
-            if b"EstateFlow is running" in (data_dir / "run.log").read_bytes():
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("make run did not come up within 120 s")
-            time.sleep(0.5)
-        assert httpx.get(f"{url}/api/health", timeout=5).json()["status"] == "ok"
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with running_system("e2e") as running:
+        assert httpx.get(f"{running.url}/api/health", timeout=5).json()["status"] == "ok"
+        yield running.url
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,21 @@ a transaction and none waiting for a lock. The figures are printed for the recor
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from config.settings import PROJECT_ROOT
-from tests.ports import free_port
+from tests.system import running_system
 
 BURSTS = (50, 200, 500)
 REQUEST_TIMEOUT = 30.0  # each registration's own bound, client side
 HEALTH_BOUND = 2.0  # every health poll during a burst answers within this
 HEALTH_EVERY = 0.1
-START_TIMEOUT = 120  # a cold start (initdb, migrations, seed) on two busy cores
 STALE_TX = 5  # afterwards: no session idle in a transaction for longer than this (seconds)
 PASSWORD = "estateflow"
 
@@ -52,38 +42,10 @@ class System:
 @pytest.fixture(scope="module")
 def system():
     """`python -m scripts.run` on free ports and a temporary DATA_DIR; SIGTERM at the end, as Ctrl-C."""
-    data_dir = Path(tempfile.mkdtemp(prefix="estateflow-burst-"))
-    api_port = free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(free_port()),
-               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
-    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
-        env.pop(var, None)
-    run_log = data_dir / "run.log"
-    log = open(run_log, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while b"EstateFlow is running" not in run_log.read_bytes():
-            if proc.poll() is not None:
-                pytest.fail(f"make run exited with {proc.returncode}: {run_log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"make run did not come up within {START_TIMEOUT} s: {run_log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        m = re.search(r"^\s*Database\s+(\S+)", run_log.read_text(), re.MULTILINE)
-        assert m, "make run did not print the database URL"
-        url = f"http://127.0.0.1:{api_port}"
+    with running_system("burst") as running:
+        url = running.url
         assert httpx.get(f"{url}/api/health", timeout=5).json()["status"] == "ok"
-        yield System(url=url, database_url=m.group(1))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        yield System(url=url, database_url=running.database_url())
 
 
 @pytest.fixture(scope="module")

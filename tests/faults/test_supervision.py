@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,14 +22,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from config.settings import PROJECT_ROOT, Settings
+from config.settings import Settings
 from scripts.stack import BACKOFF_CAP, STABLE_AFTER, Service, Stack, pid_running, running
 from workflows.warning_sweep import WARNING_SWEEP_SCHEDULE_ID
-from tests.ports import free_port
+from tests.system import RunningSystem, running_system
 
 T = TypeVar("T")
 
-START_TIMEOUT = 120  # a cold start (initdb, migrations, seed) on two busy cores
 RECOVER_TIMEOUT = 30  # a first restart waits 0.5 s; PostgreSQL's crash recovery and Temporal's start take seconds
 STOP_TIMEOUT = 15  # typically 2 s; the bounds are 10 s of SIGTERM grace for the children, then PostgreSQL's
 
@@ -50,20 +45,8 @@ def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
     pytest.fail(f"no {what} within {timeout:.0f}s")
 
 
-class System:
-    """The running `make run`: its process, data folder and API."""
-
-    def __init__(self, proc: subprocess.Popen, data_dir: Path, url: str, temporal: str) -> None:
-        self.proc, self.data_dir, self.url, self.temporal = proc, data_dir, url, temporal
-
-    def pid(self, name: str) -> int | None:
-        try:
-            return int((self.data_dir / "pids" / f"{name}.pid").read_text())
-        except (FileNotFoundError, ValueError):  # not there yet, or caught mid-rewrite
-            return None
-
-    def log(self) -> str:
-        return (self.data_dir / "run.log").read_text(errors="replace")
+class System(RunningSystem):
+    """The running `make run`: its process, data folder, pid files and API."""
 
     def get(self, path: str) -> httpx.Response | None:
         try:
@@ -93,38 +76,8 @@ class System:
 
 @pytest.fixture(scope="module")
 def system():
-    data_dir = Path(tempfile.mkdtemp(prefix="estateflow-faults-"))
-    api_port, temporal_port = free_port(), free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(temporal_port),
-               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
-    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
-        env.pop(var, None)
-    log = open(data_dir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    sys_ = System(proc, data_dir, f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}")
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while b"EstateFlow is running" not in (data_dir / "run.log").read_bytes():
-            if proc.poll() is not None:
-                raise RuntimeError(f"make run exited with {proc.returncode}: {sys_.log()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"make run did not come up within {START_TIMEOUT} s")
-            time.sleep(0.5)
+    with running_system("faults", kind=System) as sys_:
         yield sys_
-    finally:
-        services = [p for p in map(sys_.pid, ("postgres", "temporal", "worker", "api")) if p]  # left if a test failed
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for pid in filter(pid_running, services):  # nothing left behind, whatever failed
-            os.kill(pid, signal.SIGKILL)
-        log.close()
-        print(sys_.log()[-3000:])  # shown when a test failed
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_restart_delay_doubles_to_the_cap_and_starts_over_after_a_stable_run(tmp_path: Path):
