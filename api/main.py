@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
                    lookup, evidence, refund_instructions):
         app.include_router(module.router)
     # The staff web app: static files calling this same API, so it has no rules of its own.
-    app.mount("/app", StaticFiles(directory=PROJECT_ROOT / "web", html=True), name="web")
+    app.mount("/app", StaticFiles(directory=PROJECT_ROOT / "web" / "legacy", html=True), name="web")
 
     fastapi_openapi = app.openapi
 

@@ -111,6 +111,14 @@ class TaskOut(BaseModel):
     created_at: datetime
 
 
+class TaskDetail(TaskOut):
+    """One task, open or done: who completed it and when, once it is done."""
+
+    status: str
+    completed_at: datetime | None = None
+    completed_by_name: str | None = None
+
+
 class StepOut(BaseModel):
     case_id: str
     stage: str

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
 from api.routes.refund_cases import task_out
-from api.schemas import StepOut, TaskCompletion, TaskOut
+from api.schemas import StepOut, TaskCompletion, TaskDetail, TaskOut
 from api.temporal_calls import run_update
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
@@ -53,6 +53,25 @@ def my_tasks(session: SessionDep, user: Annotated[User, Depends(require_roles(*S
     ).all()
     now = datetime.now(timezone.utc)
     return [task_out(t, case_no, now) for t, case_no in rows]
+
+
+@router.get("/{task_id}", response_model=TaskDetail, summary="One of the caller's tasks, open or done",
+            responses={403: {"description": "The task is another role's (`forbidden`)."}})
+def one_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskDetail:
+    row = session.execute(
+        select(Task, RefundCase.case_no, User.display_name)
+        .join(RefundCase, RefundCase.id == Task.case_id)
+        .outerjoin(User, User.id == Task.completed_by)
+        .where(Task.id == task_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    task, case_no, completed_by_name = row
+    if task.role != user.role:
+        raise Forbidden(f"this task is for {task.role}, not {user.role}")
+    out = task_out(task, case_no, datetime.now(timezone.utc))
+    return TaskDetail(**out.model_dump(), status=task.status, completed_at=task.completed_at,
+                      completed_by_name=completed_by_name)
 
 
 def _require(value, message: str):

@@ -167,3 +167,18 @@ async def test_personal_data_is_masked_in_responses_and_absent_from_workflow_his
     history = await dev_env.client.get_workflow_handle(case["workflow_id"]).fetch_history()
     raw = history.to_json()
     assert sc.id_number not in raw and sc.mobile not in raw
+
+
+async def test_one_task_is_shown_to_its_role_with_who_completed_it_and_refused_to_another(world):
+    sc, api = world
+    case = await register(api, sc)
+    intake = await api.task("frontdesk", case["id"], "intake")
+    r = await api.get("frontdesk", f"/api/tasks/{intake['id']}")
+    assert r.status_code == 200 and r.json()["status"] == "open" and r.json()["completed_by_name"] is None
+    r = await api.get("finance", f"/api/tasks/{intake['id']}")
+    assert r.status_code == 403 and "this task is for frontdesk" in r.json()["message"]
+    assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
+    r = await api.get("frontdesk", f"/api/tasks/{intake['id']}")
+    done = r.json()
+    assert done["status"] == "done" and done["completed_at"] and done["completed_by_name"] == sc.users["frontdesk"].display_name
+    assert (await api.get("frontdesk", "/api/tasks/999999999")).status_code == 404

@@ -404,7 +404,7 @@ def test_a_missed_deadline_turns_red_on_the_live_countdown(browser, app_url, off
 
 def test_both_languages_have_every_message_the_app_uses(browser, app_url):
     """Every t("key") in app.js exists in Chinese and English, and the two dictionaries have the same keys."""
-    source = (Path(__file__).resolve().parents[2] / "web" / "app.js").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "web" / "legacy" / "app.js").read_text(encoding="utf-8")
     plain = set(re.findall(r'\bt\("([a-z_][a-z_.]*)"', source))
     groups = set(re.findall(r"\bt\(`([a-z_]+)\.\$\{", source)) | set(re.findall(r'\blabel\("([a-z_]+)"', source))
     assert len(plain) > 100 and {"kinds", "stages", "states", "roles"} <= groups  # the scan itself works
