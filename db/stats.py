@@ -64,12 +64,15 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
 
     in_project = Unit.project_id == project_id
     day = _day(Subscription.subscribed_at).label("day")
+    made_in_period = (in_project, Subscription.transferred_from_id.is_(None),
+                      _between(Subscription.subscribed_at, start, end))
     put(session.execute(  # a change of buyer (path C) is not a new sale: its row has transferred_from_id
-        select(day, func.count(), func.sum(Subscription.price), func.sum(Subscription.deposit_amount))
+        select(day, func.count(), func.sum(Subscription.price), func.sum(Subscription.deposit_amount),
+               func.count().filter(Subscription.status == SubscriptionStatus.CANCELLED))
         .join(Unit, Unit.id == Subscription.unit_id)
-        .where(in_project, Subscription.transferred_from_id.is_(None), _between(Subscription.subscribed_at, start, end))
+        .where(*made_in_period)
         .group_by(day)
-    ), "subscriptions", "subscription_amount", "deposits")
+    ), "subscriptions", "subscription_amount", "deposits", "cancelled_of_period")
 
     # A cancellation (path B) is written with its refund instruction, in one transaction: its date.
     day = _day(RefundInstruction.created_at).label("day")
@@ -151,6 +154,7 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
         project_id=project_id, period=period, first=first, last=last, today=today, calls=calls,
         visits={"groups": groups, "first": first_visits, "repeat": groups - first_visits},
         effective_customers=effective, daily=daily, sell_through=sell_through,
+        cancelled_of_period=sum(daily.pop("cancelled_of_period", {}).values()),
     )
 
 
@@ -178,6 +182,7 @@ def stats_xlsx(stats: dict[str, Any], *, title: str) -> bytes:
         ("认购套数", s["count"], None),
         ("认购金额 (元)", s["amount"], MONEY_FORMAT),
         ("退订套数", s["cancelled"], None),
+        ("退订金额 (元)", s["cancelled_amount"], MONEY_FORMAT),
         ("净认购套数", s["net_count"], None),
         ("净认购金额 (元)", s["net_amount"], MONEY_FORMAT),
         ("签约套数", c["count"], None),
@@ -190,6 +195,7 @@ def stats_xlsx(stats: dict[str, Any], *, title: str) -> bytes:
         ("净回款 (元)", cash["net"], MONEY_FORMAT),
         ("来访→认购转化率", conv["visit_to_subscription"], RATE_FORMAT),
         ("认购→签约转化率", conv["subscription_to_contract"], RATE_FORMAT),
+        ("本期认购中已退订", s["cancelled_of_period"], None),
         ("退房率", stats["refund_rate"], RATE_FORMAT),
     ]
     wb = Workbook()

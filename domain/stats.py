@@ -72,11 +72,13 @@ def _total(per_day: Mapping[date, Decimal | int], first: date, last: date, zero:
 
 def summarize(*, project_id: int, period: str, first: date, last: date, today: date, calls: int,
               visits: Mapping[str, int], effective_customers: int, daily: Mapping[str, Mapping[date, Decimal | int]],
-              sell_through: list[dict]) -> dict:
+              sell_through: list[dict], cancelled_of_period: int = 0) -> dict:
     """The statistics of one period from per-day figures. `daily` holds, per key, {China date: value}:
     subscriptions, subscription_amount, deposits, cancelled, cancelled_amount, contracts, contract_amount,
     contracts_refunded, contracts_refunded_amount, receipts, refunds_paid. Days outside [first, last] are
-    ignored. `sell_through` rows are {layout, released, sold}."""
+    ignored. `sell_through` rows are {layout, released, sold}. `cancelled_of_period`: how many of the
+    subscriptions made in the period have been cancelled since (the refund rate's numerator: a rate of this
+    period's sales, at most 1, not this period's cancellations of older sales over its new ones)."""
 
     def tot(key: str, zero: Decimal | int = 0) -> Decimal | int:
         return _total(daily.get(key, {}), first, last, zero)
@@ -99,12 +101,13 @@ def summarize(*, project_id: int, period: str, first: date, last: date, today: d
         "visits": {"groups": groups, "first": visits.get("first", 0), "repeat": visits.get("repeat", 0)},
         "effective_customers": effective_customers,
         "subscriptions": {"count": subs, "amount": subs_amount, "cancelled": cancelled,
-                          "net_count": sub_net[0], "net_amount": sub_net[1]},
+                          "cancelled_amount": money(cancelled_amount), "net_count": sub_net[0], "net_amount": sub_net[1],
+                          "cancelled_of_period": cancelled_of_period},
         "contracts": {"count": contracts, "amount": contract_amount, "refunded": refunded,
                       "net_count": con_net[0], "net_amount": con_net[1]},
         "collections": {"received": cash_in, "refunded": cash_out, "net": money(cash_in - cash_out)},
         "conversion": {"visit_to_subscription": rate(subs, groups), "subscription_to_contract": rate(contracts, subs)},
-        "refund_rate": rate(cancelled, subs),
+        "refund_rate": rate(cancelled_of_period, subs),
         "sell_through_by_layout": [
             {"layout": r["layout"], "released": r["released"], "sold": r["sold"], "rate": rate(r["sold"], r["released"])}
             for r in sell_through

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.clock import china_today
 from api.deps import SessionDep, require_roles
@@ -30,11 +30,13 @@ class VisitsOut(BaseModel):
 
 
 class SubscriptionsOut(BaseModel):
-    count: int
-    amount: Decimal
-    cancelled: int
-    net_count: int
-    net_amount: Decimal
+    count: int = Field(description="subscriptions made in the period (a change of buyer is not a new sale)")
+    amount: Decimal = Field(description="their total price")
+    cancelled: int = Field(description="subscriptions cancelled in the period, whenever they were made")
+    cancelled_amount: Decimal
+    net_count: int = Field(description="count − cancelled: a flow, negative when more were undone than made")
+    net_amount: Decimal = Field(description="amount − cancelled_amount: a flow, may be negative")
+    cancelled_of_period: int = Field(description="of the subscriptions made in the period, how many are cancelled now")
 
 
 class ContractsOut(BaseModel):
@@ -84,7 +86,8 @@ class StatsOut(BaseModel):
     contracts: ContractsOut
     collections: CollectionsOut
     conversion: ConversionOut
-    refund_rate: Decimal | None
+    refund_rate: Decimal | None = Field(description="cancelled_of_period / count: the share of the period's sales "
+                                                    "refunded since (0–1); null with no sales")
     sell_through_by_layout: list[SellThroughOut]
     series: list[DayOut]
 

@@ -70,7 +70,8 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     today = china_today()
     before = await stats(api, pid)
     assert before["date_from"] == before["date_to"] == today.isoformat()
-    assert before["subscriptions"] == {"count": 0, "amount": "0.00", "cancelled": 0, "net_count": 0, "net_amount": "0.00"}
+    assert before["subscriptions"] == {"count": 0, "amount": "0.00", "cancelled": 0, "cancelled_amount": "0.00",
+                                     "net_count": 0, "net_amount": "0.00", "cancelled_of_period": 0}
     assert before["collections"] == {"received": "0.00", "refunded": "0.00", "net": "0.00"}
     assert before["refund_rate"] is None and before["conversion"]["subscription_to_contract"] is None
     assert sell_through(before) == {"三室两厅": (3, 0, "0.0000"), "两室两厅": (0, 0, None)}
@@ -104,7 +105,8 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     await set_plan(api, contract_a["id"], plan_body((today + timedelta(days=30), "1450000.00"), method="full"))
     await receive(api, contract_a["id"], "100000.00", today)
     sold = await stats(api, pid)
-    assert sold["subscriptions"] == {"count": 2, "amount": "3000000.00", "cancelled": 0, "net_count": 2, "net_amount": "3000000.00"}
+    assert sold["subscriptions"] == {"count": 2, "amount": "3000000.00", "cancelled": 0, "cancelled_amount": "0.00",
+                                   "net_count": 2, "net_amount": "3000000.00", "cancelled_of_period": 0}
     assert sold["contracts"] == {"count": 2, "amount": "3000000.00", "refunded": 0, "net_count": 2, "net_amount": "3000000.00"}
     assert sold["collections"] == {"received": "170000.00", "refunded": "0.00", "net": "170000.00"}
     assert sold["conversion"] == {"visit_to_subscription": str(rate(2, sold["visits"]["groups"])), "subscription_to_contract": "1.0000"}
@@ -122,7 +124,8 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     with session_factory() as s:
         assert s.get(Subscription, sub_b).status == "cancelled"
     chosen = await stats(api, pid)
-    assert chosen["subscriptions"] == {"count": 2, "amount": "3000000.00", "cancelled": 1, "net_count": 1, "net_amount": "1500000.00"}
+    assert chosen["subscriptions"] == {"count": 2, "amount": "3000000.00", "cancelled": 1, "cancelled_amount": "1500000.00",
+                                     "net_count": 1, "net_amount": "1500000.00", "cancelled_of_period": 1}
     assert chosen["contracts"] == {"count": 2, "amount": "3000000.00", "refunded": 1, "net_count": 1, "net_amount": "1500000.00"}
     assert chosen["collections"]["refunded"] == "0.00"  # instructed, not paid yet
     assert chosen["refund_rate"] == "0.5000"

@@ -1,6 +1,6 @@
 """Sales statistics (DOMAIN §7): periods, rates, net figures, the daily series and the summary."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,9 +102,11 @@ def test_summarize_totals_the_period_only():
             "receipts": {today: D("300000.00")}, "refunds_paid": {today: D("12000.00")},
         },
         sell_through=[{"layout": "三室两厅 98㎡", "released": 10, "sold": 3}, {"layout": "别墅", "released": 0, "sold": 0}],
+        cancelled_of_period=1,
     )
-    assert out["subscriptions"] == {"count": 4, "amount": D("4000000.00"), "cancelled": 1, "net_count": 3,
-                                    "net_amount": D("3000000.00")}
+    assert out["subscriptions"] == {"count": 4, "amount": D("4000000.00"), "cancelled": 1,
+                                    "cancelled_amount": D("1000000.00"), "net_count": 3, "net_amount": D("3000000.00"),
+                                    "cancelled_of_period": 1}
     assert out["contracts"] == {"count": 2, "amount": D("2000000.00"), "refunded": 0, "net_count": 2,
                                 "net_amount": D("2000000.00")}
     assert {k: str(v) for k, v in out["collections"].items()} == {"received": "470000.00", "refunded": "12000.00",
@@ -123,3 +125,29 @@ def test_summarize_with_nothing_gives_zeros_and_null_rates():
     assert str(out["subscriptions"]["amount"]) == "0.00" and str(out["collections"]["net"]) == "0.00"
     assert out["conversion"] == {"visit_to_subscription": None, "subscription_to_contract": None}
     assert out["refund_rate"] is None and len(out["series"]) == 1
+
+
+def test_a_week_with_one_sale_and_the_refund_of_an_older_one():
+    """The week the statistics screen showed 认购金额 −¥552,800.00 and 退房率 100 %: one subscription made this
+    week (1,200,000) and the cancellation of one made last month (1,752,800). The gross figures are this week's
+    sale; the net is a flow and says so; the refund rate is of this week's sales, none of which was refunded."""
+    monday, today = date(2026, 11, 30), date(2026, 12, 2)
+    out = summarize(
+        project_id=1, period="week", first=monday, last=monday + timedelta(days=6), today=today, calls=0,
+        visits={"groups": 4, "first": 4, "repeat": 0}, effective_customers=1,
+        daily={"subscriptions": {today: 1}, "subscription_amount": {today: D("1200000.00")},
+               "cancelled": {today: 1}, "cancelled_amount": {today: D("1752800.00")}},
+        sell_through=[], cancelled_of_period=0,
+    )
+    subs = out["subscriptions"]
+    assert (subs["count"], subs["amount"]) == (1, D("1200000.00"))
+    assert (subs["cancelled"], subs["cancelled_amount"]) == (1, D("1752800.00"))
+    assert (subs["net_count"], subs["net_amount"]) == (0, D("-552800.00"))
+    assert out["refund_rate"] == D("0.0000")
+    # and when this week's own sale is the one refunded, the rate says all of it
+    again = summarize(project_id=1, period="week", first=monday, last=monday + timedelta(days=6), today=today, calls=0,
+                      visits={"groups": 4, "first": 4, "repeat": 0}, effective_customers=1,
+                      daily={"subscriptions": {today: 1}, "subscription_amount": {today: D("1200000.00")},
+                             "cancelled": {today: 1}, "cancelled_amount": {today: D("1200000.00")}},
+                      sell_through=[], cancelled_of_period=1)
+    assert again["refund_rate"] == D("1.0000") and again["subscriptions"]["net_amount"] == D("0.00")
