@@ -2,6 +2,18 @@
 #   API (default):  uvicorn api.main:app --host 0.0.0.0 --port 8000
 #   worker:         python -m workers.main
 #   migrations:     python -m db.migrate
+
+# Stage 1: the staff web app (web/: Vue 3, Vite), built from its lock; only web/dist goes into the image.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/index.html web/vite.config.ts web/tsconfig.json web/env.d.ts ./
+COPY web/src ./src
+COPY web/public ./public
+RUN npm run build
+
+# Stage 2: the Python processes, and the built web app the API serves at /app.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +39,7 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
 COPY api ./api
-COPY web ./web
+COPY --from=web /web/dist ./web/dist
 
 # Non-root: the code is root-owned and read-only to the process that runs it.
 RUN useradd --create-home --uid 10001 --user-group estateflow \

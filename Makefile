@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench venv browser lock histories clean-data
+.PHONY: run test bench venv web browser lock histories clean-data
 
 venv: $(STAMP)
 
@@ -13,20 +13,40 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	touch $(STAMP)
 
-run: venv
+# The web app (web/: Vue 3, Element Plus, Vite) with the machine's Node.js >= 20.19 and npm: `npm ci`
+# from package-lock.json when the lock changes, a build into web/dist when a source changes.
+WEB_DEPS := web/node_modules/.installed
+WEB_BUILT := web/dist/.built
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/env.d.ts web/package.json
+
+web: $(WEB_BUILT)
+
+$(WEB_DEPS): web/package-lock.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js "+process.version+" is too old: the web app needs Node.js >= 20.19 (README, Requirements)"); process.exit(1) }' \
+	  || { echo "Node.js >= 20.19 and npm are needed to build the web app (README, Requirements)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_DEPS)
+
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run build
+	touch $(WEB_BUILT)
+
+run: venv web
 	$(BIN)/python -m scripts.run
 
 # Debian's chromium and a CJK font for the browser tests (tests/e2e); a no-op once installed.
 browser:
 	bash scripts/ensure_browser.sh
 
-test: venv browser
+test: venv browser web
+	cd web && npx vitest run
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv web browser
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_board
 	$(BIN)/python -m scripts.bench_customers
+	$(BIN)/python -m scripts.bench_web
 
 # Re-record the workflow histories that the replay test runs (commit the result).
 histories: venv

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -34,6 +34,7 @@ from api.routes import (
     system,
     tasks,
 )
+from api.static import PrecompressedStaticFiles
 from api.strict import guard_params
 from config.settings import PROJECT_ROOT, Settings, get_settings
 from db.pii import PiiCipher
@@ -45,6 +46,7 @@ API_DESCRIPTION = (
     "older clients). Sign in at `POST /api/auth/token` and send `Authorization: Bearer <token>`."
 )
 
+WEB_DIST = PROJECT_ROOT / "web" / "dist"
 WEB_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -121,8 +123,15 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
                    lookup, evidence, refund_instructions):
         app.include_router(module.router)
-    # The staff web app: static files calling this same API, so it has no rules of its own.
-    app.mount("/app", StaticFiles(directory=PROJECT_ROOT / "web" / "legacy", html=True), name="web")
+    # The staff web app (web/, built by `make run` / `make test` into web/dist): static files calling this
+    # same API, so it has no rules of its own.
+    if (WEB_DIST / "index.html").exists():
+        app.mount("/app", PrecompressedStaticFiles(directory=WEB_DIST, html=True), name="web")
+    else:
+        @app.get("/app/{rest:path}", include_in_schema=False)
+        async def web_not_built(rest: str = "") -> PlainTextResponse:
+            return PlainTextResponse("The web app is not built yet: `make run` builds it (cd web && npm ci && npm run build).",
+                                     status_code=503)
 
     fastapi_openapi = app.openapi
 
@@ -153,7 +162,10 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             response.headers["Content-Security-Policy"] = WEB_CSP
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"
-            response.headers["Cache-Control"] = "no-cache"  # revalidate: a deploy is seen at the next load
+            # The hashed bundles never change under their name; the page and the rest revalidate, so a deploy
+            # is seen at the next load.
+            immutable = request.url.path.startswith("/app/assets/") and response.status_code == 200
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
         elif request.url.path == "/docs" or request.url.path.startswith("/docs/"):
             response.headers["Content-Security-Policy"] = docs_csp
             response.headers["Referrer-Policy"] = "same-origin"
@@ -162,6 +174,10 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/app/")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> RedirectResponse:  # what a browser asks for before it reads the page's <link rel=icon>
+        return RedirectResponse("/app/favicon.svg", status_code=301)
 
     return app
 

@@ -177,7 +177,8 @@ class TimelineEntry(BaseModel):
     at: datetime
     source: Literal["case", "workflow"]
     kind: str
-    actor: str
+    actor: str = Field(description="the login of who did it, or system / temporal")
+    actor_name: str | None = Field(default=None, description="that person's name (null for system and temporal)")
     detail: dict
 
 

@@ -349,8 +349,34 @@ def test_command_runs_an_existing_module(services, name, module):
 # ---------------------------------------------------------------- (h) Dockerfile
 
 
+def dockerfile_stages() -> dict[str, list[tuple[str, str]]]:
+    """The build stages by name (`FROM image AS name`; the last one is "final"), each its instructions."""
+    stages: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for keyword, args in dockerfile_instructions():
+        if keyword == "FROM":
+            words = args.split()
+            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else f"stage{len(stages)}"
+            current = stages[name] = []
+        current.append((keyword, args))
+    last = list(stages)[-1]
+    stages["final"] = stages.pop(last)
+    return stages
+
+
+def test_dockerfile_builds_the_web_app_from_its_lock_and_ships_only_the_build():
+    stages = dockerfile_stages()
+    web = stages["web"]
+    assert web[0][1].startswith("node:20"), "the web app is built with Node.js 20 (as `make` requires >= 20.19)"
+    runs = [args for keyword, args in web if keyword == "RUN"]
+    assert any("npm ci" in r for r in runs) and any("npm run build" in r for r in runs)
+    copies = [argv(args) for keyword, args in stages["final"] if keyword == "COPY"]
+    assert ["--from=web", "/web/dist", "./web/dist"] in copies, "the final image does not take web/dist from the web stage"
+    assert not [c for c in copies if c[0] == "web" or c[0].startswith("web/")], "web sources belong in the web stage only"
+
+
 def test_dockerfile_installs_the_lock():
-    instructions = dockerfile_instructions()
+    instructions = dockerfile_stages()["final"]
     assert instructions[0][0] == "FROM" and instructions[0][1].startswith("python:3.11-slim")
     copies = [argv(args) for keyword, args in instructions if keyword == "COPY"]
     assert any("requirements.lock" in c[:-1] for c in copies), "requirements.lock is not copied in"
@@ -370,11 +396,13 @@ def test_dockerfile_runs_as_non_root():
 def test_dockerfile_copies_every_source_package():
     """The Dockerfile names packages one by one (no .dockerignore); a new one must be added."""
     copied = set()
-    for keyword, args in dockerfile_instructions():
-        if keyword == "COPY":
+    for keyword, args in dockerfile_stages()["final"]:
+        if keyword == "COPY" and args.startswith("--from="):  # built in an earlier stage: where it lands
+            copied.add(Path(argv(args)[-1]).parts[0])
+        elif keyword == "COPY":
             copied.update(Path(src).parts[0] for src in argv(args)[:-1] if not src.startswith("--"))
     not_shipped = {"tests", "scripts", "docs", "artifacts"}
-    served = {"web"}  # static files the API serves at /app: no .py, but the app fails to start without them
+    served = {"web"}  # the built web app the API serves at /app: no .py, but /app answers 503 without it
     packages = {
         d.name
         for d in ROOT.iterdir()

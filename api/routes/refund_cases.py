@@ -196,16 +196,30 @@ def refund_preview(session, case: RefundCase, sub: Subscription) -> RefundPrevie
     return RefundPreview(route=str(q.route), share=q.share, amount=q.amount, base=q.base, needs_gm=q.needs_gm, explanation=q.reason)
 
 
+def display_names(session, usernames) -> dict[str, str]:
+    """login name → the person's name, for the logins given (the timeline and the opinions show people)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
+
+
+def _with_names(assessments: dict, names: dict[str, str]) -> dict:
+    return {dept: {**a, "by_name": names.get(a.get("by"))} if isinstance(a, dict) else a for dept, a in assessments.items()}
+
+
 def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     case = get_case(session, case_id=case_id)
     unit = session.get(Unit, case.unit_id)
     building = session.get(Building, unit.building_id)
     customer = session.get(Customer, case.customer_id)
     sub = session.get(Subscription, case.subscription_id)
+    names = display_names(session, (a.get("by") for a in case.assessments.values() if isinstance(a, dict)))
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
         project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
-        escalation_reasons=case.escalation_reasons, assessments=case.assessments, options=case.options, outcome=case.outcome,
+        escalation_reasons=case.escalation_reasons, assessments=_with_names(case.assessments, names), options=case.options,
+        outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
         refund_preview=refund_preview(session, case, sub),
@@ -246,9 +260,11 @@ def timeline(
     user: Annotated[User, Depends(require_roles(*STAFF))],
 ) -> Timeline:
     case = get_case(session, case_id=case_id)
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()
+    names = display_names(session, (e.actor for e in events))
     entries = [
-        TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, detail=e.detail)
-        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id))
+        TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, actor_name=names.get(e.actor), detail=e.detail)
+        for e in events
     ]
 
     release_connection(session)  # read done: no connection held while the engine answers

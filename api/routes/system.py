@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from api.deps import ClientDep, SessionDep
@@ -119,6 +119,7 @@ class RefundPolicyOut(BaseModel):
     record_retention_days: int
     tiers: list[PolicyTierOut]
     rules: list[str]
+    rules_zh: list[str] = Field(description="the same rules in Chinese, for the 公示 page in Chinese")
 
 
 @router.get("/refund-policy", response_model=RefundPolicyOut, summary="The published refund policy in force",
@@ -136,5 +137,11 @@ def refund_policy(session: SessionDep) -> dict:
             "Where neither side is at fault (e.g. a purchase-restriction policy change) the deposit is refunded in full.",
             "A developer fault, or a disbursed loan, goes to legal.",
             "A refund share above the tier needs the city-company general manager's approval.",
+        ],
+        "rules_zh": [
+            "订金/意向金全额退还；定金按阶梯退还（《民法典》第 586 条：定金不超过房价的 20%）。",
+            "双方均无过错（如限购政策变化）的，定金全额退还。",
+            "开发商过错或已放款的，转法务处理。",
+            "退款比例高于阶梯上限的，须城市公司总经理审批。",
         ],
     }

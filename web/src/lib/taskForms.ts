@@ -1,0 +1,427 @@
+// The forms of a refund case's tasks, without Vue: which fields each kind of task asks for, the checks
+// made before anything is sent (the same as the server's, in the person's language), the body sent to
+// POST /api/tasks/{id}/complete, and where a server's refusal belongs. Messages are returned as i18n keys
+// (or the server's own words), so they follow a language switch.
+// Money and shares stay decimal strings end to end: they are checked by pattern, never parsed.
+
+/** A message next to a field: a translation key, or what the server said. */
+export type FieldMessage =
+  | { key: string; params?: Record<string, string | number> }
+  | { server: string; invalid?: boolean };
+
+/** Field name → its message, in the order the checks found them. */
+export type FieldErrors = Record<string, FieldMessage>;
+
+export const MONEY_RE = /^\d{1,10}(\.\d{1,2})?$/;
+export const SHARE_RE = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;
+export const ID_NUMBER_RE = /^\d{17}[\dX]$/;
+export const MOBILE_RE = /^1\d{10}$/;
+const ZERO_RE = /^0+(\.0+)?$/;
+
+export const REASONS = ["family_disagreement", "funds_shortfall", "competitor_comparison", "other"] as const;
+export const WILLING = ["yes", "no", "negotiate"] as const;
+export const FAULTS = ["buyer", "neither", "developer"] as const;
+export const RISKS = ["low", "medium", "high"] as const;
+export const OPTION_KINDS = ["A", "B", "C"] as const;
+
+/** Every value any task form holds (one draft shape for all kinds; each form shows its own fields). */
+export interface TaskValues {
+  id_number: string;
+  mobile: string;
+  reasons: string[];
+  reason_text: string;
+  willing_to_consider: string;
+  recording_ref: string;
+  commission_accrued: string;
+  advertising_allocation: string;
+  opportunity_cost: string;
+  proposed_share: string;
+  contract_confirmed: boolean;
+  note: string;
+  fault: string;
+  opinion_risk: string;
+  media_involved: boolean;
+  group_complaint: boolean;
+  /** "true" | "false" | "" (a radio pair) */
+  approve: string;
+  offer: string[];
+  desc_A: string;
+  desc_B: string;
+  desc_C: string;
+  compensation: string;
+  fee_waiver: boolean;
+  option: string;
+  new_customer_id: string;
+  summary: string;
+  lessons: string;
+}
+
+export function emptyTaskValues(): TaskValues {
+  return {
+    id_number: "", mobile: "", reasons: [], reason_text: "", willing_to_consider: "", recording_ref: "",
+    commission_accrued: "", advertising_allocation: "", opportunity_cost: "", proposed_share: "", contract_confirmed: false,
+    note: "", fault: "", opinion_risk: "", media_involved: false, group_complaint: false, approve: "",
+    offer: [], desc_A: "", desc_B: "", desc_C: "", compensation: "", fee_waiver: false,
+    option: "", new_customer_id: "", summary: "", lessons: "",
+  };
+}
+
+/** Finance's revision of the economic loss (case page). */
+export interface RevisionValues {
+  commission_accrued: string;
+  advertising_allocation: string;
+  opportunity_cost: string;
+  proposed_share: string;
+  note: string;
+}
+
+export function emptyRevisionValues(): RevisionValues {
+  return { commission_accrued: "", advertising_allocation: "", opportunity_cost: "", proposed_share: "", note: "" };
+}
+
+/** Which form a task of this kind shows to this role. */
+export type FormKind =
+  | "intake" | "finance" | "legal" | "marketing" | "gm_approval" | "solution" | "choice" | "archive" | "note";
+
+export function formKind(kind: string, role: string): FormKind {
+  switch (kind) {
+    case "intake": return "intake";
+    case "assessment": return role === "finance" ? "finance" : role === "legal" ? "legal" : "marketing";
+    case "gm_approval": return "gm_approval";
+    case "solution": return "solution";
+    case "choice": return "choice";
+    case "archive": return "archive";
+    default: return "note"; // contract_cancellation, escalation, review_meeting, refund_payment, …
+  }
+}
+
+const FIELDS: Record<FormKind, readonly string[]> = {
+  intake: ["id_number", "mobile", "reasons", "reason_text", "willing_to_consider", "recording_ref"],
+  finance: ["commission_accrued", "advertising_allocation", "opportunity_cost", "proposed_share", "contract_confirmed", "note"],
+  legal: ["fault", "note"],
+  marketing: ["opinion_risk", "media_involved", "group_complaint", "note"],
+  gm_approval: ["approve", "note"],
+  solution: ["offer", "desc_A", "compensation", "desc_B", "desc_C", "fee_waiver"],
+  choice: ["option", "new_customer_id", "note"],
+  archive: ["summary", "lessons"],
+  note: ["note"],
+};
+
+export const REVISION_FIELDS = ["commission_accrued", "advertising_allocation", "opportunity_cost", "proposed_share", "note"] as const;
+
+/** The fields a task's form shows, in the order it shows them. */
+export function fieldsFor(kind: string, role: string): readonly string[] {
+  return FIELDS[formKind(kind, role)];
+}
+
+/** The submit button's label key. */
+export function submitLabelKey(kind: string): string {
+  if (kind === "intake") return "intake_submit";
+  if (["escalation", "review_meeting", "refund_payment"].includes(kind)) return "mark_done";
+  if (kind === "contract_cancellation") return "cancel_confirm";
+  return "submit";
+}
+
+export interface Collected<B> {
+  /** null when a check failed: nothing is sent */
+  body: B | null;
+  errors: FieldErrors;
+}
+
+const trim = (s: string | null | undefined) => String(s ?? "").trim();
+
+function moneyInto(body: Record<string, unknown>, errors: FieldErrors, name: string, raw: string, required = false) {
+  const s = trim(raw);
+  if (!s) {
+    if (required) errors[name] = { key: "required" };
+    return;
+  }
+  if (!MONEY_RE.test(s)) errors[name] = { key: "invalid_money" };
+  else body[name] = s;
+}
+
+function shareInto(body: Record<string, unknown>, errors: FieldErrors, raw: string) {
+  const s = trim(raw);
+  if (!s) return;
+  if (!SHARE_RE.test(s)) errors.proposed_share = { key: "invalid_share" };
+  else body.proposed_share = s;
+}
+
+/** The checks and the body of finance's loss figures (assessment and revision share them). */
+function lossBody(v: Pick<TaskValues, "commission_accrued" | "advertising_allocation" | "opportunity_cost" | "proposed_share">,
+  body: Record<string, unknown>, errors: FieldErrors) {
+  moneyInto(body, errors, "commission_accrued", v.commission_accrued, true);
+  moneyInto(body, errors, "advertising_allocation", v.advertising_allocation);
+  moneyInto(body, errors, "opportunity_cost", v.opportunity_cost);
+  shareInto(body, errors, v.proposed_share);
+}
+
+/** Check a task's form and build what is sent; errors per field when a check fails. */
+export function collectTask(kind: string, role: string, v: TaskValues): Collected<Record<string, unknown>> {
+  const errors: FieldErrors = {};
+  const body: Record<string, unknown> = {};
+  const form = formKind(kind, role);
+  const note = trim(v.note);
+  if (note && fieldsFor(kind, role).includes("note")) body.note = note;
+
+  if (form === "intake") {
+    const id = trim(v.id_number).toUpperCase();
+    const mobile = trim(v.mobile);
+    if (!id) errors.id_number = { key: "required" };
+    else if (!ID_NUMBER_RE.test(id)) errors.id_number = { key: "invalid_id" };
+    if (!mobile) errors.mobile = { key: "required" };
+    else if (!MOBILE_RE.test(mobile)) errors.mobile = { key: "invalid_mobile" };
+    const reasons = REASONS.filter((r) => v.reasons.includes(r));
+    if (!reasons.length) errors.reasons = { key: "choose_one" };
+    const willing = trim(v.willing_to_consider);
+    if (!willing) errors.willing_to_consider = { key: "required" };
+    Object.assign(body, {
+      id_number: id, mobile, reasons, reason_text: trim(v.reason_text), willing_to_consider: willing || null,
+      recording_ref: trim(v.recording_ref),
+    });
+  } else if (form === "finance") {
+    lossBody(v, body, errors);
+    body.contract_confirmed = v.contract_confirmed === true;
+  } else if (form === "legal") {
+    if (!trim(v.fault)) errors.fault = { key: "required" };
+    else body.fault = trim(v.fault);
+  } else if (form === "marketing") {
+    if (!trim(v.opinion_risk)) errors.opinion_risk = { key: "required" };
+    else body.opinion_risk = trim(v.opinion_risk);
+    body.media_involved = v.media_involved === true;
+    body.group_complaint = v.group_complaint === true;
+  } else if (form === "gm_approval") {
+    if (v.approve !== "true" && v.approve !== "false") errors.approve = { key: "required" };
+    else body.approve = v.approve === "true";
+  } else if (form === "solution") {
+    const kinds = OPTION_KINDS.filter((k) => v.offer.includes(k)); // in A, B, C order, each once
+    if (kinds.length < 2) errors.offer = { key: "choose_two" };
+    body.options = kinds.map((k) => {
+      const option: Record<string, unknown> = { kind: k, description: trim(v[`desc_${k}`]) };
+      if (k === "A") {
+        const s = trim(v.compensation);
+        if (!s) errors.compensation = { key: "required" };
+        else if (!MONEY_RE.test(s) || ZERO_RE.test(s)) errors.compensation = { key: "invalid_money" };
+        else option.compensation = s;
+      }
+      if (k === "C") option.fee_waiver = v.fee_waiver === true;
+      return option;
+    });
+  } else if (form === "choice") {
+    const option = trim(v.option);
+    if (!option) errors.option = { key: "required" };
+    else body.option = option;
+    if (option === "C") {
+      const id = trim(v.new_customer_id);
+      if (!/^\d+$/.test(id)) errors.new_customer_id = { key: "required" };
+      else body.new_customer_id = Number(id); // a customer's id, not money
+    }
+  } else if (form === "archive") {
+    const summary = trim(v.summary);
+    if (!summary) errors.summary = { key: "required" };
+    else body.summary = summary;
+    body.lessons = trim(v.lessons);
+  }
+  return { body: Object.keys(errors).length ? null : body, errors };
+}
+
+/** Check finance's loss revision and build what is sent to POST /api/refund-cases/{id}/loss-revision. */
+export function collectRevision(v: RevisionValues): Collected<Record<string, unknown>> {
+  const errors: FieldErrors = {};
+  const body: Record<string, unknown> = {};
+  lossBody(v, body, errors);
+  const note = trim(v.note);
+  if (note) body.note = note;
+  return { body: Object.keys(errors).length ? null : body, errors };
+}
+
+/** Which field a server message is about (first match wins), for messages that name no field. */
+export const FIELD_HINTS: readonly [string, string][] = [
+  ["ID number", "id_number"], ["mobile", "mobile"], ["main reason", "reasons"], ["alternatives", "willing_to_consider"],
+  ["commission", "commission_accrued"], ["share", "proposed_share"], ["options", "offer"], ["option", "option"],
+  ["replacement buyer", "new_customer_id"], ["summary", "summary"], ["file", "file"],
+];
+
+export interface ServerRefusal {
+  status: number;
+  message: string;
+  errors?: readonly { field: string; message: string }[];
+}
+
+/** The field a server error item names (`body.options.0.compensation` → compensation, other options → offer). */
+export function fieldOf(path: string): string {
+  const parts = String(path || "").split(".").filter((p) => p && !["body", "query", "path"].includes(p));
+  if (parts[0] === "options") return parts[2] === "compensation" ? "compensation" : "offer";
+  return parts[0] ?? "";
+}
+
+/** A server's refusal placed at the fields of this form that it is about; empty when it names none of them. */
+export function serverFieldErrors(err: ServerRefusal, fields: readonly string[]): FieldErrors {
+  const out: FieldErrors = {};
+  for (const item of err.errors ?? []) {
+    const name = fieldOf(item.field);
+    if (name && fields.includes(name) && !out[name]) out[name] = { server: item.message, invalid: true };
+  }
+  if (!Object.keys(out).length && err.status === 422) {
+    const hit = FIELD_HINTS.find(([needle, name]) => err.message.includes(needle) && fields.includes(name));
+    if (hit) out[hit[1]] = { server: err.message };
+  }
+  return out;
+}
+
+export const MAX_UPLOAD_MB = 10;
+export const UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/webp"] as const;
+
+/** What is wrong with a file chosen for upload, or null when it may be sent. */
+export function checkUpload(file: { type: string; size: number } | null | undefined): FieldMessage | null {
+  if (!file) return { key: "required" };
+  if (!(UPLOAD_TYPES as readonly string[]).includes(file.type)) return { key: "file_type_bad" };
+  if (file.size > MAX_UPLOAD_MB * 1024 * 1024) return { key: "file_too_big", params: { mb: MAX_UPLOAD_MB } };
+  return null;
+}
+
+// ---------------------------------------------------------------- what the screens read ----------
+
+export interface TaskOut {
+  id: number;
+  case_id: string;
+  case_no: string;
+  kind: string;
+  role: string;
+  title: string;
+  due_at: string | null;
+  overdue?: boolean;
+  created_at?: string;
+}
+
+/** GET /api/tasks/{id}: one task, open or done. */
+export interface TaskDetail extends TaskOut {
+  status: string;
+  completed_at: string | null;
+  completed_by_name: string | null;
+}
+
+export interface StepOut {
+  case_id: string;
+  stage: string;
+  message: string;
+  open_tasks: TaskOut[];
+}
+
+export interface OfferedOption {
+  kind: string;
+  description?: string;
+  compensation?: string | null;
+  fee_waiver?: boolean;
+  refund_amount?: string | null;
+  refund_share?: string | null;
+}
+
+export interface Opinion {
+  by?: string;
+  /** the person's name (the API adds it to the login in `by`) */
+  by_name?: string | null;
+  note?: string;
+  loss?: { commission_accrued: string; advertising_allocation: string; opportunity_cost: string; total: string };
+  proposed_share?: string | null;
+  contract_confirmed?: boolean | null;
+  fault?: string;
+  opinion_risk?: string | null;
+  media_involved?: boolean;
+  group_complaint?: boolean;
+}
+
+export interface RefundPreview {
+  route: string | null;
+  share: string | null;
+  amount: string | null;
+  base: string | null;
+  needs_gm: boolean;
+  explanation: string;
+}
+
+export interface CaseDetail {
+  id: string;
+  case_no: string;
+  stage: string;
+  unit: string;
+  customer_name: string;
+  customer_mobile: string;
+  registered_at: string;
+  escalation_level: number;
+  needs_gm: boolean;
+  chosen_option: string | null;
+  refund_amount: string | null;
+  project_id: number;
+  deadlines: Record<string, string>;
+  escalation_reasons: string[];
+  assessments: Record<string, Opinion>;
+  options: OfferedOption[];
+  outcome: Record<string, unknown>;
+  loss_total: string | null;
+  closed_at: string | null;
+  retain_until: string | null;
+  workflow_id: string;
+  temporal_ui_url: string;
+  open_tasks: TaskOut[];
+  refund_preview: RefundPreview | null;
+  subscribed_at: string | null;
+  deposit_kind: string | null;
+  deposit_amount: string | null;
+  paid_amount: string | null;
+}
+
+export interface CaseRow {
+  id: string;
+  case_no: string;
+  stage: string;
+  unit: string;
+  customer_name: string;
+  registered_at: string;
+  escalation_level: number;
+  needs_gm: boolean;
+  refund_amount: string | null;
+}
+
+/** The deposit kinds as the API names them (定金 / 订金), to their translation keys. */
+export const DEPOSIT_KIND_KEYS: Record<string, string> = { "定金": "dingjin", "订金": "dingjin_prepay" };
+
+/** Outcome keys in the order the case page shows them. */
+export const OUTCOME_KEYS = ["path", "reason", "compensation", "refund_amount", "new_customer_id", "note"] as const;
+export const OUTCOME_MONEY = new Set(["compensation", "refund_amount"]);
+/** The outcome reasons the workflow writes, to their translation keys. */
+export const OUTCOME_REASONS: Record<string, string> = {
+  "city GM did not approve a site settlement": "outcome_reasons.gm_rejected",
+};
+
+/** The outcome's entries that have a value, known keys first in their order. */
+export function outcomeEntries(outcome: Record<string, unknown> | null | undefined): [string, unknown][] {
+  const entries = Object.entries(outcome ?? {}).filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  const rank = (k: string) => {
+    const i = (OUTCOME_KEYS as readonly string[]).indexOf(k);
+    return i < 0 ? OUTCOME_KEYS.length : i;
+  };
+  return entries.sort(([a], [b]) => rank(a) - rank(b));
+}
+
+const DEADLINE_ORDER = ["intake", "assessment", "solution", "archive"];
+
+/** The case's deadlines in the order of its stages. */
+export function sortedDeadlines(deadlines: Record<string, string> | null | undefined): [string, string][] {
+  const rank = (k: string) => {
+    const i = DEADLINE_ORDER.indexOf(k);
+    return i < 0 ? DEADLINE_ORDER.length : i;
+  };
+  return Object.entries(deadlines ?? {}).sort(([a], [b]) => rank(a) - rank(b));
+}
+
+/** A field message as a person reads it: translated keys; the server's words in their language. */
+export function messageText(
+  m: FieldMessage | null | undefined,
+  t: (key: string, params?: Record<string, string | number>) => string,
+  server: (text: string) => string,
+): string | undefined {
+  if (!m) return undefined;
+  if ("key" in m) return t(m.key, m.params ?? {});
+  return m.invalid ? `${t("invalid")}：${m.server}` : server(m.server);
+}

@@ -1,0 +1,53 @@
+// Hash routes (/app/#/intake?project=1), as the printed intake QR codes and earlier links point.
+// Each screen is its own chunk, so the front desk's phone loads only what the intake needs.
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from "vue-router";
+import { useSession } from "./stores/session";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    /** shown without signing in */
+    public?: boolean;
+    /** the ACCESS key (lib/access.ts) a role needs to see it in the navigation */
+    access?: string;
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: "/", redirect: "/home" },
+  { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+  { path: "/policy", name: "policy", component: () => import("./views/PolicyView.vue"), meta: { public: true } },
+  { path: "/home", name: "home", component: () => import("./views/HomeView.vue") },
+  { path: "/intake", name: "intake", component: () => import("./views/IntakeView.vue"), meta: { access: "intake" } },
+  { path: "/task/:id", name: "task", component: () => import("./views/TaskView.vue"), props: true },
+  { path: "/case/:id", name: "case", component: () => import("./views/CaseView.vue"), props: true },
+  { path: "/cases", name: "cases", component: () => import("./views/CasesView.vue"), meta: { access: "cases" } },
+  { path: "/board", name: "board", component: () => import("./views/BoardView.vue"), meta: { access: "board" } },
+  { path: "/warnings", name: "warnings", component: () => import("./views/WarningsView.vue"), meta: { access: "warnings" } },
+  { path: "/stats", name: "stats", component: () => import("./views/StatsView.vue"), meta: { access: "stats" } },
+  { path: "/refunds", name: "refunds", component: () => import("./views/RefundsView.vue"), meta: { access: "refunds" } },
+  { path: "/qr", name: "qr", component: () => import("./views/QrView.vue"), meta: { access: "qr" } },
+  { path: "/:pathMatch(.*)*", redirect: "/home" },
+];
+
+/** The screens in the navigation, in order (each shown to the roles its ACCESS key names). */
+export const NAV: { name: string; label: string; access?: string }[] = [
+  { name: "home", label: "nav_home" },
+  { name: "intake", label: "nav_intake", access: "intake" },
+  { name: "cases", label: "nav_cases", access: "cases" },
+  { name: "board", label: "nav_board", access: "board" },
+  { name: "warnings", label: "nav_warnings", access: "warnings" },
+  { name: "stats", label: "nav_stats", access: "stats" },
+  { name: "refunds", label: "nav_refunds", access: "refunds" },
+  { name: "qr", label: "nav_qr", access: "qr" },
+  { name: "policy", label: "nav_policy" },
+];
+
+export const router = createRouter({ history: createWebHashHistory(), routes });
+
+router.beforeEach((to) => {
+  const session = useSession();
+  if (!to.meta.public && !session.signedIn) {
+    return { name: "login", query: { next: to.fullPath === "/login" ? "/home" : to.fullPath } };
+  }
+  return true;
+});
