@@ -34,6 +34,7 @@ from db.inventory import (
     unit_history,
 )
 from db.models import Project, Unit, UnitState, UnitStateChange, User
+from db.people import display_names
 from domain.units import LOCK_TTL
 
 router = APIRouter(tags=["inventory"])
@@ -174,6 +175,7 @@ class StateChangeOut(BaseModel):
     from_state: str
     to_state: str
     actor: str
+    actor_name: str | None = None  # the person's name; null for system
     reason: str
     at: datetime
 
@@ -190,7 +192,10 @@ def transition_route(unit_id: int, body: TransitionIn, request: Request, session
 
 @router.get("/api/units/{unit_id}/history", response_model=list[StateChangeOut], summary="A unit's audited state changes")
 def history_route(unit_id: int, session: SessionDep, _: Staff) -> list[StateChangeOut]:
-    return [StateChangeOut.model_validate(c, from_attributes=True) for c in unit_history(session, unit_id=unit_id)]
+    changes = unit_history(session, unit_id=unit_id)
+    names = display_names(session, (c.actor for c in changes))
+    return [StateChangeOut.model_validate(c, from_attributes=True).model_copy(update={"actor_name": names.get(c.actor)})
+            for c in changes]
 
 
 # ---------------------------------------------------------------- the board ----------

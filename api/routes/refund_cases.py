@@ -47,6 +47,7 @@ from db.models import (
     Unit,
     User,
 )
+from db.people import display_names
 from db.refund_cases import contract_snapshot, get_case, policy_of_version
 from db.refund_registration import ORIGIN_API, register_in_session
 from domain.identity import mask_name
@@ -194,14 +195,6 @@ def refund_preview(session, case: RefundCase, sub: Subscription) -> RefundPrevie
     except ValueError as e:  # PolicyError included: a share below the tier, a stage without a tier
         return RefundPreview(route=None, share=None, amount=None, base=None, needs_gm=False, explanation=str(e))
     return RefundPreview(route=str(q.route), share=q.share, amount=q.amount, base=q.base, needs_gm=q.needs_gm, explanation=q.reason)
-
-
-def display_names(session, usernames) -> dict[str, str]:
-    """login name → the person's name, for the logins given (the timeline and the opinions show people)."""
-    wanted = {u for u in usernames if u}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
 def _with_names(assessments: dict, names: dict[str, str]) -> dict:

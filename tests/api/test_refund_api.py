@@ -71,6 +71,10 @@ async def test_path_b_through_the_api_issues_one_refund_instruction_and_frees_th
         n = s.scalar(select(func.count()).select_from(RefundInstruction).where(RefundInstruction.case_id == uuid.UUID(cid)))
         assert n == 1
     tl = (await api.get("ops", f"/api/refund-cases/{cid}/timeline")).json()
+    intake = next(e for e in tl["entries"] if (e["source"], e["kind"]) == ("case", "intake"))
+    assert (intake["actor"], intake["actor_name"]) == (sc.users["frontdesk"].username, sc.users["frontdesk"].display_name)
+    assert all(e["actor_name"] is None for e in tl["entries"] if e["source"] == "workflow")
+    assert detail["assessments"]["finance"]["by_name"] == sc.users["finance"].display_name
     kinds = [(e["source"], e["kind"]) for e in tl["entries"]]
     assert ("case", "intake") in kinds and ("case", "archive") in kinds and ("workflow", "workflow_completed") in kinds
     assert tl["temporal_ui_url"].endswith("/history") and cid in tl["temporal_ui_url"]

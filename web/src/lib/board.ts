@@ -31,6 +31,8 @@ export interface StateChange {
   from_state: string;
   to_state: string;
   actor: string;
+  /** the person's name (null for the system) */
+  actor_name?: string | null;
   reason: string;
   at: string;
 }

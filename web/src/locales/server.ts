@@ -1,6 +1,10 @@
 // The API speaks English; the messages a person meets most often are translated (substring match).
 export const SERVER_ZH: [string, string][] = [
   [
+    "was already completed by",
+    "这项任务已经完成"
+  ],
+  [
     "the ID number does not match the buyer on record",
     "证件号与认购客户记录不符"
   ],
