@@ -1,3 +1,4 @@
+import type { Task } from "@/types/api";
 // The forms of a refund case's tasks, without Vue: which fields each kind of task asks for, the checks
 // made before anything is sent (the same as the server's, in the person's language), the body sent to
 // POST /api/tasks/{id}/complete, and where a server's refusal belongs. Messages are returned as i18n keys
@@ -282,17 +283,8 @@ export function checkUpload(file: { type: string; size: number } | null | undefi
 
 // ---------------------------------------------------------------- what the screens read ----------
 
-export interface TaskOut {
-  id: number;
-  case_id: string;
-  case_no: string;
-  kind: string;
-  role: string;
-  title: string;
-  due_at: string | null;
-  overdue?: boolean;
-  created_at?: string;
-}
+/** A task as the API lists it: the one type in types/api.ts. */
+export type TaskOut = Task;
 
 /** GET /api/tasks/{id}: one task, open or done. */
 export interface TaskDetail extends TaskOut {

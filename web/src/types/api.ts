@@ -9,6 +9,7 @@ export interface Task {
   title: string;
   due_at: string | null;
   overdue?: boolean;
+  created_at?: string;
   status?: string;
 }
 
