@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.ledger import retention_remaining, set_unit_state
+from db.refund_cases import open_task_row
 from db.models import (
     CaseEvent,
     Customer,
@@ -154,11 +155,7 @@ class RefundActivities:
                 else:
                     conn.execute(CLOSE_TASKS, {**closing, "t_keys": list(keys)})
             if rec.open_tasks:
-                _insert_rows(conn, INSERT_TASKS, [
-                    dict(case_id=case_id, task_key=t.key, kind=t.kind, role=t.role, title=t.title, due_at=t.due_at,
-                         status=TaskStatus.OPEN, created_at=rec.at)
-                    for t in rec.open_tasks
-                ])
+                _insert_rows(conn, INSERT_TASKS, [open_task_row(case_id, t, rec.at) for t in rec.open_tasks])
             if rec.notifications:
                 _insert_rows(conn, INSERT_NOTIFICATIONS, [
                     dict(case_id=case_id, notification_key=n.key, role=n.role, message=n.message, created_at=rec.at)

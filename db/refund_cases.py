@@ -149,9 +149,16 @@ def open_refund_case(
     set_unit_state(session, unit, to_state, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
     t = intake_task(case, deadlines.intake)
     session.flush()
-    session.add(Task(case_id=case.id, task_key=t.key, kind=t.kind, role=t.role, title=t.title, due_at=t.due_at, created_at=registered_at))
+    session.add(Task(**open_task_row(case.id, t, registered_at)))
     session.flush()
     return case
+
+
+def open_task_row(case_id: uuid.UUID, spec: TaskSpec, at: datetime) -> dict:
+    """The tasks row of a step the workflow opened (a TaskSpec: key, kind, role, title, due_at), opened at `at`;
+    the one shape for the intake task written at registration and every task the workflow records."""
+    return dict(case_id=case_id, task_key=spec.key, kind=spec.kind, role=spec.role, title=spec.title,
+                due_at=spec.due_at, status=TaskStatus.OPEN, created_at=at)
 
 
 def workflow_input(

@@ -1,8 +1,8 @@
 """The web app on a phone: how long the front desk's intake screen takes to render on a first visit
 (empty cache), and what it loads. A benchmark that prints figures, not a test.
 
-Starts `python -m scripts.run` (what `make run` runs, web/dist built) on free ports with a temporary data
-folder, signs the front desk in through the API, then opens `/app/#/intake?project=N` BENCH_WEB_RUNS times
+Starts the whole system as `make run` does (tests.system.running_system: free ports, a temporary data
+folder), signs the front desk in through the API, then opens `/app/#/intake?project=N` BENCH_WEB_RUNS times
 (default 7) in a fresh headless Chromium context each (no cache), as a phone: 375×812, touch, and the CPU
 slowed 4× (a mid-range phone's speed on this machine's cores; BENCH_WEB_CPU_SLOWDOWN). First render = from
 the navigation's start to the search box being visible. Target: ≤ 1.5 s.
@@ -14,21 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
 
 from config.settings import PROJECT_ROOT
 from scripts.seed import DEMO_PASSWORD
+from tests.system import running_system
 
 TARGET_MS = 1500
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -36,33 +29,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     runs = int(os.environ.get("BENCH_WEB_RUNS", "7"))
     slowdown = float(os.environ.get("BENCH_WEB_CPU_SLOWDOWN", "4"))
     if not (PROJECT_ROOT / "web" / "dist" / "index.html").exists():
         raise SystemExit("web/dist is not built: run `make web` first")
-    data_dir = Path(tempfile.mkdtemp(prefix="estateflow-bench-web-"))
-    api_port = free_port()
-    env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(free_port()),
-               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
-    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
-        env.pop(var, None)
-    log = open(data_dir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while b"EstateFlow is running" not in (data_dir / "run.log").read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"make run did not come up: {(data_dir / 'run.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+    with running_system("bench-web") as system:
+        url = system.url
         token = httpx.post(f"{url}/api/auth/token", data={"username": "frontdesk", "password": DEMO_PASSWORD}).json()
         project = httpx.get(f"{url}/api/projects", headers={"Authorization": f"Bearer {token['access_token']}"}).json()[0]
         session = {"ef.token": token["access_token"], "ef.refresh": token["refresh_token"],
@@ -86,21 +59,13 @@ def main() -> None:
                     ".reduce((n, e) => n + e.transferSize, 0) + performance.getEntriesByType('navigation')[0].transferSize"))
                 ctx.close()
             browser.close()
-        times, transferred = times[1:], transferred[1:]
-        p50, worst = statistics.median(times), max(times)
-        print("EstateFlow web benchmark — the intake screen, first visit on a phone profile")
-        print(f"  runs {runs}, 375×812, touch, CPU slowed {slowdown:g}×, empty cache each run")
-        print(f"  first render (navigation start → search box visible): p50 {p50:.0f} ms, max {worst:.0f} ms")
-        print(f"  bytes transferred for the app (compressed as served): {statistics.median(transferred) / 1024:.0f} KB")
-        print(f"targets: {'met' if p50 <= TARGET_MS else 'NOT met'}  first render p50 <= {TARGET_MS} ms  got {p50:.0f} ms")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    times, transferred = times[1:], transferred[1:]
+    p50, worst = statistics.median(times), max(times)
+    print("EstateFlow web benchmark — the intake screen, first visit on a phone profile")
+    print(f"  runs {runs}, 375×812, touch, CPU slowed {slowdown:g}×, empty cache each run")
+    print(f"  first render (navigation start → search box visible): p50 {p50:.0f} ms, max {worst:.0f} ms")
+    print(f"  bytes transferred for the app (compressed as served): {statistics.median(transferred) / 1024:.0f} KB")
+    print(f"targets: {'met' if p50 <= TARGET_MS else 'NOT met'}  first render p50 <= {TARGET_MS} ms  got {p50:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -480,9 +480,9 @@ SERIOUS = """async () => (await axe.run(document, {resultTypes: ['violations']})
   .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`)}))"""
 
 
-def check_screen(page: Page, name: str) -> None:
+def check_screen(page: Page, name: str, screenshot: Path | None = None) -> None:
     """The screen has rendered; no raw key, identifier or English word is on it; axe finds no serious or
-    critical violation."""
+    critical violation; nothing is wider than the window. Saved as `screenshot` when one is named."""
     expect(page.locator("main h1").first).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("加载中")
     expect(page.locator(".is-loading")).to_have_count(0)  # a button still waiting for its answer
@@ -497,22 +497,34 @@ def check_screen(page: Page, name: str) -> None:
         page.evaluate(AXE.read_text(encoding="utf-8"))
     violations = page.evaluate(SERIOUS)
     assert violations == [], f"{name}: accessibility violations: {violations}"
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: wider than {width} px"
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
 
 
-def test_every_screen_in_chinese_shows_no_raw_key_or_english_and_passes_axe(browser, app_url, office, flow):
+WALK = (
+    ("frontdesk", ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1"]),
+    ("manager", ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds"]),
+    ("finance", ["home", "refunds", "stats?period=week"]),
+    ("ops", ["home", "warnings", "stats?period=today"]),
+)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1366px"])
+def test_every_screen_in_chinese_shows_no_raw_key_or_english_and_passes_axe(browser, app_url, office, flow, shots,
+                                                                           viewport):
+    """Every screen, on the front desk's phone and on a desktop: rendered, in Chinese only, axe-clean, no
+    wider than the window, and saved as a screenshot."""
     case_url = None
-    for role, viewport, screens in (
-        ("frontdesk", PHONE, ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1"]),
-        ("manager", DESKTOP, ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds"]),
-        ("finance", DESKTOP, ["home", "refunds", "stats?period=week"]),
-        ("ops", DESKTOP, ["home", "warnings", "stats?period=today"]),
-    ):
+    width = viewport["width"]
+    for role, screens in WALK:
         ctx = browser.new_context(viewport=viewport, locale="zh-CN")
         page = ctx.new_page()
         sign_in(page, app_url, role)
         for screen in screens:
             page.goto(f"{app_url}/app/#/{screen}")
-            check_screen(page, f"{role} {screen}")
+            check_screen(page, f"{role} {screen}", shots / f"{width}px-{role}-{re.sub(r'[^a-z0-9]+', '-', screen)}.png")
         if case_url is None:  # the case the browser flow closed, with its timeline and outcome
             page.goto(f"{app_url}/app/#/cases?all=1")
             page.get_by_role("link", name=flow["case_no"]).click()
@@ -520,10 +532,10 @@ def test_every_screen_in_chinese_shows_no_raw_key_or_english_and_passes_axe(brow
             case_url = page.url
         page.goto(case_url)
         expect(page.locator("#timeline tbody tr").first).to_be_visible()
-        check_screen(page, f"{role} case")
+        check_screen(page, f"{role} case", shots / f"{width}px-{role}-case.png")
         page.evaluate("sessionStorage.clear()")
         page.goto(f"{app_url}/app/#/login")
-        check_screen(page, "login")
+        check_screen(page, "login", shots / f"{width}px-login.png")
         ctx.close()
 
 

@@ -1,6 +1,10 @@
 // Small shared pieces of reactive state.
-import { onBeforeUnmount, onMounted, reactive, ref, watch, type UnwrapRef } from "vue";
+import { nextTick, onBeforeUnmount, onMounted, reactive, ref, watch, type UnwrapRef } from "vue";
+import { useI18n } from "vue-i18n";
+import { serverMessage } from "./i18n";
 import { clearDrafts, draftKey, loadDraft, saveDraft } from "./lib/drafts";
+import type { Lang } from "./lib/format";
+import { messageText, type FieldErrors } from "./lib/taskForms";
 import { useSession } from "./stores/session";
 
 const now = ref(Date.now());
@@ -47,4 +51,26 @@ export function useDraft<T extends object>(form: string, initial: T) {
 
 export function forgetDrafts(username: string) {
   clearDrafts(sessionStorage, username);
+}
+
+/** What ties a control to its field's message while the field is in error. */
+export type AriaError = { "aria-invalid"?: "true"; "aria-describedby"?: string };
+
+/** The field errors of one form (the element with id `formId`): each field's message in the person's
+ * language, the aria attributes that tie a control to its message, and focus on the first field in error. */
+export function useFieldErrors(formId: string) {
+  const { t, locale } = useI18n();
+  const errors = ref<FieldErrors>({});
+  const err = (name: string) =>
+    messageText(errors.value[name], (key, params) => t(key, params ?? {}), (s) => serverMessage(s, locale.value as Lang));
+  const aria = (name: string): AriaError =>
+    errors.value[name] ? { "aria-invalid": "true", "aria-describedby": `err-${name}` } : {};
+  async function focusFirst() {
+    await nextTick();
+    const holder = document.getElementById(formId);
+    const first = holder?.querySelector<HTMLElement>(".field-error[id^='err-']");
+    if (!holder || !first) return;
+    holder.querySelector<HTMLElement>(`[name="${first.id.slice("err-".length)}"]`)?.focus();
+  }
+  return { errors, err, aria, focusFirst };
 }

@@ -110,6 +110,20 @@ const tooltip = (valueFormatter: (index: number) => string): TooltipComponentOpt
 
 const grid: GridComponentOption = { left: 8, right: 16, top: 40, bottom: 8 };
 
+/** The horizontal axis of every chart: named categories (layouts, days) under it. */
+function categoryAxis(name: string, data: string[], axisLabel: Record<string, unknown> = {}) {
+  return {
+    type: "category" as const,
+    name,
+    nameLocation: "middle" as const,
+    nameGap: 28,
+    nameTextStyle: TEXT,
+    data,
+    axisLabel: { ...TEXT, hideOverlap: true, ...axisLabel },
+    axisLine: { lineStyle: { color: AXIS } },
+  };
+}
+
 /** 去化率（按户型）: one bar per layout, 0–100 %. */
 export function sellThroughOption(stats: Pick<Stats, "sell_through_by_layout">, t: Translate): ChartOption {
   const rows = stats.sell_through_by_layout;
@@ -118,16 +132,7 @@ export function sellThroughOption(stats: Pick<Stats, "sell_through_by_layout">, 
     aria: aria(describe(title, rows.map((r) => `${r.layout} ${fmtShare(r.rate)}`), t)),
     grid,
     tooltip: tooltip((i) => (rows[i] ? `${fmtShare(rows[i].rate)} (${rows[i].sold}/${rows[i].released})` : "")),
-    xAxis: {
-      type: "category",
-      name: t("layout"),
-      nameLocation: "middle",
-      nameGap: 28,
-      nameTextStyle: TEXT,
-      data: rows.map((r) => r.layout),
-      axisLabel: { ...TEXT, interval: 0, hideOverlap: true, width: 90, overflow: "truncate" },
-      axisLine: { lineStyle: { color: AXIS } },
-    },
+    xAxis: categoryAxis(t("layout"), rows.map((r) => r.layout), { interval: 0, width: 90, overflow: "truncate" }),
     yAxis: {
       type: "value",
       name: t("rate"),
@@ -168,17 +173,7 @@ export function salesSeriesOption(stats: Pick<Stats, "series">, t: Translate): C
     grid: { ...grid, top: 56 },
     legend: { top: 0, textStyle: TEXT, data: [subs, contracts] },
     tooltip: { trigger: "axis", confine: true },
-    xAxis: {
-      type: "category",
-      name: t("date"),
-      nameLocation: "middle",
-      nameGap: 28,
-      nameTextStyle: TEXT,
-      data: days.map((d) => d.date.slice(5)),
-      boundaryGap: false,
-      axisLabel: { ...TEXT, hideOverlap: true },
-      axisLine: { lineStyle: { color: AXIS } },
-    },
+    xAxis: { ...categoryAxis(t("date"), days.map((d) => d.date.slice(5))), boundaryGap: false },
     yAxis: { type: "value", minInterval: 1, min: 0, axisLabel: TEXT },
     series: [line(subs, BLUE, "subscriptions"), line(contracts, RED, "contracts")],
   };
@@ -192,16 +187,7 @@ export function collectionsOption(stats: Pick<Stats, "series">, t: Translate): C
     aria: aria(describe(title, days.map((d) => `${d.date} ${fmtMoney(d.collections)}`), t)),
     grid,
     tooltip: tooltip((i) => (days[i] ? fmtMoney(days[i].collections) : "")),
-    xAxis: {
-      type: "category",
-      name: t("date"),
-      nameLocation: "middle",
-      nameGap: 28,
-      nameTextStyle: TEXT,
-      data: days.map((d) => d.date.slice(5)),
-      axisLabel: { ...TEXT, hideOverlap: true },
-      axisLine: { lineStyle: { color: AXIS } },
-    },
+    xAxis: categoryAxis(t("date"), days.map((d) => d.date.slice(5))),
     yAxis: { type: "value", name: t("collections"), nameTextStyle: TEXT, axisLabel: { ...TEXT, formatter: moneyTick } },
     series: [
       {
