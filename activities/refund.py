@@ -69,7 +69,7 @@ CLOSE_TASKS = _CLOSE_TASKS.where(TASKS.c.task_key.in_(bindparam("t_keys", expand
 @functools.lru_cache(maxsize=128)
 def _event_and_case(columns: tuple[str, ...]):
     """One statement: insert the step's event (the idempotency guard) and, only when it was new, set `columns`
-    of the case row, returning its case_no; no row when the event was already there. Updating the row takes
+    of the case row, returning its case_no and project_id; no row when the event was already there. Updating the row takes
     its lock first, as the SELECT ... FOR UPDATE this replaces did: one case's steps serialise. (A case that
     does not exist fails the event's foreign key.) Built once per set of columns; parameters ev_* and set_*."""
     event = (
@@ -86,7 +86,7 @@ def _event_and_case(columns: tuple[str, ...]):
         update(CASES)
         .where(CASES.c.id == event.c.case_id)
         .values({c: bindparam(f"set_{c}", type_=CASES.c[c].type) for c in columns})
-        .returning(CASES.c.case_no)
+        .returning(CASES.c.case_no, CASES.c.project_id)
     )
 
 
@@ -141,12 +141,13 @@ class RefundActivities:
             if rec.completion is not None:
                 values["closed_at"] = rec.at
                 values["retain_until"] = rec.at + timedelta(days=rec.completion.retention_days)
-            case_no = conn.execute(_event_and_case(tuple(values)), {
+            applied = conn.execute(_event_and_case(tuple(values)), {
                 "ev_case_id": case_id, "ev_key": rec.event_key, "ev_kind": rec.kind, "ev_actor": rec.actor,
                 "ev_at": rec.at, "ev_detail": rec.detail, **{f"set_{k}": v for k, v in values.items()},
-            }).scalar()
-            if case_no is None:
+            }).first()
+            if applied is None:
                 return False  # the event is already there: this step was applied by an earlier attempt
+            case_no, project_id = applied
             if rec.close_tasks:
                 keys = rec.close_tasks
                 closing = {"t_case_id": case_id, "t_at": rec.at, "t_by": rec.completed_by}
@@ -155,7 +156,7 @@ class RefundActivities:
                 else:
                     conn.execute(CLOSE_TASKS, {**closing, "t_keys": list(keys)})
             if rec.open_tasks:
-                _insert_rows(conn, INSERT_TASKS, [open_task_row(case_id, t, rec.at) for t in rec.open_tasks])
+                _insert_rows(conn, INSERT_TASKS, [open_task_row(case_id, project_id, t, rec.at) for t in rec.open_tasks])
             if rec.notifications:
                 _insert_rows(conn, INSERT_NOTIFICATIONS, [
                     dict(case_id=case_id, notification_key=n.key, role=n.role, message=n.message, created_at=rec.at)
@@ -196,6 +197,7 @@ class RefundActivities:
                 )
                 _insert_rows(conn, INSERT_TASKS, [dict(
                     case_id=case_id,
+                    project_id=project_id,
                     task_key="refund_payment",
                     kind="refund_payment",
                     role="finance",

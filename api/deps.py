@@ -30,12 +30,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from temporalio.client import Client
 
+from api.access import check_path_scope, scoped_params
 from api.security import decode_access_token
 from config.settings import Settings
 from db.auth_models import AuthSession
 from db.errors import ServiceUnavailable
 from db.models import User
+from db.org import load_access
 from db.pii import PiiCipher
+from domain.access import Access, acting_role
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token")
 
@@ -118,6 +121,12 @@ class UserCache:
         with self._lock:
             self._rows.pop(session_id, None)
 
+    def forget_user(self, user_id: int) -> None:
+        """A person deactivated, or a membership of theirs revoked, here: each of their sign-ins is read
+        again at its next request, not after the TTL."""
+        with self._lock:
+            self._rows = {k: v for k, v in self._rows.items() if v[1] is None or v[1]["id"] != user_id}
+
 
 def user_cache(app) -> UserCache:
     cache = getattr(app.state, "user_cache", None)
@@ -140,7 +149,9 @@ def _read_user(session_factory: sessionmaker[Session], user_id: int, session_id:
         user, ended_at, expires_at = found
         if ended_at is not None or expires_at <= datetime.now(timezone.utc):
             return None
-        return {k: getattr(user, k) for k in _USER_COLUMNS}
+        row = {k: getattr(user, k) for k in _USER_COLUMNS}
+        row["access"] = load_access(db, user.id)
+        return row
 
 
 async def get_current_user(request: Request, token: Annotated[str, Depends(oauth2)], settings: SettingsDep) -> User:
@@ -165,23 +176,46 @@ async def get_current_user(request: Request, token: Annotated[str, Depends(oauth
         cache.put(session_id, row, loaded_at)
     if row is None or not row["active"] or row["id"] != user_id:
         raise unauthorized
-    user = User(**row)
+    # A password to change first (set by an administrator, or the first sign-in): only that, GET /api/me and
+    # (without this dependency) refresh and sign-out until it is changed.
+    if row["must_change_password"] and not (request.url.path == "/api/auth/password" or (
+            request.url.path == "/api/me" and request.method == "GET")):
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="change your password first")
+    user = User(**{k: v for k, v in row.items() if k != "access"})
     make_transient_to_detached(user)
+    user.access = row["access"]  # type: ignore[attr-defined]  # the person's memberships, resolved
+    user.allowed = STAFF  # type: ignore[attr-defined]  # the roles the route admits (require_roles narrows it)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: str):
-    """A dependency that lets only these roles through, with a 403 that says who may."""
+def _check_scope(session_factory: sessionmaker[Session], user: User, params: list[tuple[str, str]]) -> None:
+    with session_factory() as db:
+        check_path_scope(db, user, params)
 
-    async def check(user: CurrentUser) -> User:  # async: pure, so no trip to the thread pool
-        if user.role not in roles:
+
+def require_roles(*roles: str):
+    """A dependency that lets through a person holding one of these roles somewhere, with a 403 that says
+    who may. The person then acts in their primary role if it is one of these, else in the first of these
+    they hold (user.role); a route that reads a record of a project narrows it with api.access.act_in."""
+
+    async def check(request: Request, user: CurrentUser) -> User:  # async: no thread unless a record is named
+        access: Access = user.access  # type: ignore[attr-defined]
+        role = acting_role(access, user.role, roles)
+        if role is None:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,
                 detail=f"role {user.role} may not do this; allowed: {', '.join(roles)}",
             )
+        user.role = role
+        user.allowed = roles  # type: ignore[attr-defined]
+        params = scoped_params(request.path_params)
+        if "project_id" in request.query_params and "project_id" not in request.path_params:
+            params.append(("project_id", request.query_params["project_id"]))  # a list or look-up of one project
+        if params:  # the named records' projects: 404 outside the caller's, 403 without one of `roles` there
+            await anyio.to_thread.run_sync(_check_scope, request.app.state.session_factory, user, params)
         return user
 
     return check

@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api import errors, temporal_calls
 from api.deps import Gate
 from api.routes import (
+    admin,
     auth,
     contracts,
     customers,
@@ -27,6 +28,7 @@ from api.routes import (
     followups,
     inventory,
     lookup,
+    me,
     refund_cases,
     refund_instructions,
     stats,
@@ -120,8 +122,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
 
     errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
 
-    for module in (auth, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups, stats,
-                   lookup, evidence, refund_instructions):
+    for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
+                   stats, lookup, evidence, refund_instructions, admin):
         app.include_router(module.router)
     # The staff web app (web/, built by `make run` / `make test` into web/dist): static files calling this
     # same API, so it has no rules of its own.

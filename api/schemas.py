@@ -28,10 +28,27 @@ class Token(BaseModel):
     role: str
     username: str
     display_name: str
+    must_change_password: bool = Field(description="true: the person must change their password (POST "
+                                                   "/api/auth/password) before any other call but GET /api/me, "
+                                                   "refresh and sign-out; those answer 403 until then")
 
 
 class RefreshToken(RequestModel):
     refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChange(RequestModel):
+    """The signed-in person's new password, with their current one."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=256, description="at least 8 characters, not the current one")
+
+    @model_validator(mode="after")
+    def _a_new_one(self) -> "PasswordChange":
+        if self.new_password == self.current_password:
+            raise ValueError("the new password must differ from the current one")
+        return self
 
 
 class RefundCaseCreate(RequestModel):
@@ -109,6 +126,23 @@ class TaskOut(BaseModel):
     due_at: datetime | None
     overdue: bool
     created_at: datetime
+    project_id: int | None = None
+    claimed_by: int | None = None  # the person who claimed it (null: in its role pool, anyone eligible)
+    claimed_by_name: str | None = None
+    claimed_at: datetime | None = None
+
+
+class TaskPage(BaseModel):
+    """One page of the inbox, nearest deadline first; `next_cursor` fetches the next page (null: the last)."""
+
+    items: list[TaskOut]
+    total: int
+    next_cursor: str | None
+
+
+class TaskReassign(RequestModel):
+    user_id: int = Field(description="the eligible person who gets the task")
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class TaskDetail(TaskOut):

@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     data_key: str = DEV_DATA_KEY
     blind_index_key: str = DEV_BLIND_INDEX_KEY
 
+    # Failed sign-ins (db/signin_throttle.py): signin_account_max_failures within signin_window_minutes for
+    # one username, or signin_address_max_failures for one client address, lock that username (or address)
+    # for signin_lock_minutes: sign-in answers 429 with Retry-After, even with the right password.
+    # The address is the connection's peer (request.client.host); behind a reverse proxy that is the proxy,
+    # unless uvicorn is told to trust its X-Forwarded-For (--forwarded-allow-ips). Addresses listed in
+    # signin_unthrottled_addresses (comma-separated; loopback by default: a reverse proxy on the same host,
+    # the tests' in-process client) are never locked as an address, only their usernames are: else one
+    # person's 20 wrong passwords would lock everyone behind that proxy out.
+    signin_account_max_failures: int = Field(default=5, ge=1)
+    signin_address_max_failures: int = Field(default=20, ge=1)
+    signin_window_minutes: float = Field(default=15, gt=0)
+    signin_lock_minutes: float = Field(default=15, gt=0)
+    signin_unthrottled_addresses: str = "127.0.0.1,::1"
+
     # Evidence uploads on refund cases (stored under data_dir/evidence): the largest file accepted.
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # The absolute URL the sales-office QR codes point at (e.g. https://estateflow.example.com/);

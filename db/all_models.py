@@ -10,4 +10,6 @@ from db import (  # noqa: F401
     idempotency_models,
     inventory_models,
     models,
+    org_models,
+    signin_models,
 )

@@ -101,4 +101,5 @@ def end_session(db: Session, refresh_token: str, *, now: datetime) -> str | None
 
 
 _REASONS = {"signed_out": "signed out", "refresh_reused": "its refresh token was used twice",
-            "expired": "expired", "idle": "idle too long"}
+            "expired": "expired", "idle": "idle too long", "deactivated": "the account was deactivated",
+            "password_reset": "the password was reset by an administrator"}

@@ -235,10 +235,12 @@ def record_receipt(
 
 
 def contracts_by_filing(
-    session: Session, *, today: date, overdue_only: bool = False, due_within_days: int | None = None, project_id: int | None = None
+    session: Session, *, today: date, overdue_only: bool = False, due_within_days: int | None = None, project_id: int | None = None,
+    projects: frozenset[int] | None = None,
 ) -> list[Contract]:
     """Unfiled contracts whose filing is overdue (due before today), or — with due_within_days — overdue
-    or due within that many days. With neither filter: every contract."""
+    or due within that many days. With neither filter: every contract. `projects`: only those projects'
+    (None: all)."""
     q = select(Contract)
     if overdue_only or due_within_days is not None:
         q = q.where(Contract.filed_on.is_(None))
@@ -246,8 +248,12 @@ def contracts_by_filing(
             q = q.where(Contract.filing_due <= today + timedelta(days=due_within_days))
         else:
             q = q.where(Contract.filing_due < today)
+    if project_id is not None or projects is not None:
+        q = q.join(Unit, Unit.id == Contract.unit_id)
     if project_id is not None:
-        q = q.join(Unit, Unit.id == Contract.unit_id).where(Unit.project_id == project_id)
+        q = q.where(Unit.project_id == project_id)
+    if projects is not None:
+        q = q.where(Unit.project_id.in_(sorted(projects) or [-1]))
     return list(session.scalars(q.order_by(Contract.filing_due, Contract.id)))
 
 

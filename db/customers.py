@@ -27,6 +27,7 @@ def new_customer(
     mobile: str,
     consultant_id: int | None,
     today: date,
+    project_id: int,
     rating: str = "B",
 ) -> Customer:
     """Validates (raises domain.identity.InvalidIdentity) and stores a customer; flushes, never commits."""
@@ -43,6 +44,7 @@ def new_customer(
         mobile_bidx=cipher.blind_index("mobile", mobile_norm),
         mobile_masked=mask_mobile(mobile_norm),
         consultant_id=consultant_id,
+        project_id=project_id,
         rating=rating,
         tags=[],
     )
@@ -64,7 +66,7 @@ def identity_matches(cipher: PiiCipher, customer: Customer, *, id_number: str, m
 
 from datetime import datetime  # noqa: E402
 
-from sqlalchemy import func, select, text, type_coerce  # noqa: E402
+from sqlalchemy import and_, false, func, or_, select, text, true, type_coerce  # noqa: E402
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 
 from db.customer_models import (  # noqa: E402
@@ -76,6 +78,7 @@ from db.customer_models import (  # noqa: E402
     CustomerVisit,
 )
 from db.errors import Conflict, Forbidden, Invalid, NotFound  # noqa: E402
+from db.org import load_access  # noqa: E402
 from db.models import User  # noqa: E402
 from domain import customers as rules  # noqa: E402
 from domain.identity import InvalidIdentity  # noqa: E402
@@ -110,10 +113,11 @@ def mobile_lookup_index(cipher: PiiCipher, mobile: str) -> str:
         raise _invalid(e) from None
 
 
-def _check_consultant(session: Session, consultant_id: int) -> User:
+def _check_consultant(session: Session, consultant_id: int, project_id: int) -> User:
+    """An active person who is a sales consultant in the project (by a membership of any scope)."""
     u = session.get(User, consultant_id)
-    if u is None or not u.active or u.role != "sales":
-        raise Invalid(f"user {consultant_id} is not an active sales consultant")
+    if u is None or not u.active or "sales" not in load_access(session, u.id).roles_in(project_id):
+        raise Invalid(f"user {consultant_id} is not an active sales consultant of this project")
     return u
 
 
@@ -122,6 +126,7 @@ def register_customer(
     cipher: PiiCipher,
     *,
     actor: User,
+    project_id: int,
     name: str,
     id_type: str,
     id_number: str,
@@ -141,7 +146,7 @@ def register_customer(
     if not name.strip():
         raise Invalid("name is empty")
     if consultant_id is not None:
-        _check_consultant(session, consultant_id)
+        _check_consultant(session, consultant_id, project_id)
     try:
         kind = IdType(id_type)
     except ValueError:
@@ -153,11 +158,12 @@ def register_customer(
         raise _invalid(e) from None
     bidx = cipher.blind_index(f"id.{kind.value}", id_norm)
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": bidx})
-    if session.scalar(select(Customer.id).where(Customer.id_number_bidx == bidx).limit(1)) is not None:
-        raise Conflict("a customer with this ID number is already registered")
+    taken = select(Customer.id).where(Customer.id_number_bidx == bidx, Customer.project_id == project_id).limit(1)
+    if session.scalar(taken) is not None:
+        raise Conflict("a customer with this ID number is already registered in this project")
     c = new_customer(
         session, cipher, name=name.strip(), id_type=kind, id_number=id_number, mobile=mobile,
-        consultant_id=consultant_id, today=today,
+        consultant_id=consultant_id, today=today, project_id=project_id,
     )
     session.add(CustomerProfile(customer_id=c.id, source_channel=source_channel, created_by=actor.id))
     session.flush()
@@ -170,13 +176,37 @@ def visible_customer(session: Session, customer_id: int, user: User, *, for_upda
     if for_update:
         stmt = stmt.with_for_update()
     c = session.scalar(stmt)
-    if c is None or not rules.can_see(user.role, user.id, c.consultant_id):
-        raise NotFound(f"customer {customer_id} not found")
+    missing = f"customer {customer_id} not found"
+    if c is None:
+        raise NotFound(missing)
+    held = user.access.roles_in(c.project_id)  # type: ignore[attr-defined]
+    seeing = [r for r in held if rules.can_see(r, user.id, c.consultant_id)]
+    if not seeing:
+        raise NotFound(missing)
+    allowed = getattr(user, "allowed", (user.role,))
+    role = next((r for r in (user.role, *allowed) if r in seeing and r in allowed), None)
+    if role is None:
+        raise Forbidden(f"in this project you are {', '.join(sorted(held))}; allowed: {', '.join(allowed)}")
+    user.role = role  # the role this person acts in for this customer's project
     return c
 
 
 def profile_of(session: Session, customer_id: int) -> CustomerProfile | None:
     return session.get(CustomerProfile, customer_id)
+
+
+def _in(column, ids: frozenset[int] | None):
+    return true() if ids is None else column.in_(sorted(ids)) if ids else false()
+
+
+def _visible_to(viewer: User):
+    """The customers a person may see: every customer of a project where they hold a role that sees all, and
+    their own customers in a project where they are a consultant."""
+    access = viewer.access  # type: ignore[attr-defined]
+    return or_(
+        _in(Customer.project_id, access.projects_for(rules.SEES_ALL)),
+        and_(Customer.consultant_id == viewer.id, _in(Customer.project_id, access.projects_for(["sales"]))),
+    )
 
 
 def search_customers(
@@ -192,9 +222,7 @@ def search_customers(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Customer], int]:
-    conds = []
-    if viewer.role not in rules.SEES_ALL:
-        conds.append(Customer.consultant_id == viewer.id)
+    conds = [_visible_to(viewer)]
     if id_indexes is not None:
         conds.append(Customer.id_number_bidx.in_(id_indexes))
     if mobile_index is not None:
@@ -241,7 +269,7 @@ def reveals_of(session: Session, customer_id: int) -> list[tuple[CustomerReveal,
 
 
 def assign_consultant(session: Session, customer: Customer, consultant_id: int) -> None:
-    _check_consultant(session, consultant_id)
+    _check_consultant(session, consultant_id, customer.project_id)
     customer.consultant_id = consultant_id
     session.flush()
 

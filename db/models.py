@@ -45,6 +45,7 @@ class Role(StrEnum):
     CITYGM = "citygm"
     HQRISK = "hqrisk"
     OPS = "ops"
+    ADMIN = "admin"  # the organisation's administration (people, memberships, projects)
 
 
 class UnitState(StrEnum):
@@ -86,6 +87,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # A person (migration 0011): `role` is the primary role (what a screen shows first); what the person may do,
+    # and where, comes from their memberships (db/org_models.py).
+    employee_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    mobile_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mobile_masked: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Project(Base):
@@ -93,6 +100,7 @@ class Project(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     city: Mapped[str] = mapped_column(String(64), default="")
+    city_company_id: Mapped[int] = mapped_column(ForeignKey("city_companies.id"), index=True)
     marketing_budget: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # DOMAIN §4 decision: the retention pool defaults to 5% of the marketing budget.
     retention_ratio: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.05"))
@@ -165,6 +173,8 @@ class Customer(Base):
     mobile_bidx: Mapped[str] = mapped_column(String(64), index=True)
     mobile_masked: Mapped[str] = mapped_column(String(16))
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # A customer registered at two projects is two rows (linked by the blind indexes).
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     rating: Mapped[str] = mapped_column(String(1), default="B")
     tags: Mapped[list] = mapped_column(JsonB, default=list)
 
@@ -307,15 +317,19 @@ class TaskStatus(StrEnum):
 
 
 class Task(Base):
-    """A human step waiting on a role. Workflow steps are completed through the workflow."""
+    """A human step waiting on a role pool of a project, which one eligible person may claim. Workflow steps
+    are completed through the workflow."""
 
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("case_id", "task_key"),
         Index("ix_tasks_open_role", "role", "due_at", postgresql_where=text("status = 'open'")),
+        Index("ix_tasks_open_pool", "project_id", "role", "due_at", postgresql_where=text("status = 'open'")),
+        Index("ix_tasks_open_claimed", "claimed_by", "due_at", postgresql_where=text("status = 'open'")),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     task_key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16))
@@ -325,6 +339,8 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Notification(Base):

@@ -149,16 +149,17 @@ def open_refund_case(
     set_unit_state(session, unit, to_state, actor=registered_by.username, reason=f"退房申请 {case.case_no}", at=registered_at)
     t = intake_task(case, deadlines.intake)
     session.flush()
-    session.add(Task(**open_task_row(case.id, t, registered_at)))
+    session.add(Task(**open_task_row(case.id, case.project_id, t, registered_at)))
     session.flush()
     return case
 
 
-def open_task_row(case_id: uuid.UUID, spec: TaskSpec, at: datetime) -> dict:
-    """The tasks row of a step the workflow opened (a TaskSpec: key, kind, role, title, due_at), opened at `at`;
-    the one shape for the intake task written at registration and every task the workflow records."""
-    return dict(case_id=case_id, task_key=spec.key, kind=spec.kind, role=spec.role, title=spec.title,
-                due_at=spec.due_at, status=TaskStatus.OPEN, created_at=at)
+def open_task_row(case_id: uuid.UUID, project_id: int, spec: TaskSpec, at: datetime) -> dict:
+    """The tasks row of a step the workflow opened (a TaskSpec: key, kind, role, title, due_at), opened at `at`
+    in the role pool of the case's project; the one shape for the intake task written at registration and
+    every task the workflow records."""
+    return dict(case_id=case_id, project_id=project_id, task_key=spec.key, kind=spec.kind, role=spec.role,
+                title=spec.title, due_at=spec.due_at, status=TaskStatus.OPEN, created_at=at)
 
 
 def workflow_input(
@@ -187,13 +188,14 @@ _CASES = RefundCase.__table__
 _TASK_AND_CASE = (
     select(
         _TASKS.c.id, _TASKS.c.case_id, _TASKS.c.kind, _TASKS.c.role, _TASKS.c.status, _TASKS.c.completed_by,
-        _CASES.c.case_no, _CASES.c.workflow_id, _CASES.c.customer_id, _CASES.c.stage,
+        _TASKS.c.project_id, _TASKS.c.claimed_by, _CASES.c.case_no, _CASES.c.workflow_id, _CASES.c.customer_id, _CASES.c.stage,
     )
     .join(_CASES, _CASES.c.id == _TASKS.c.case_id)
     .where(_TASKS.c.id == bindparam("task_id"))
 )
 _OPEN_TASKS = (
-    select(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.kind, _TASKS.c.role, _TASKS.c.title, _TASKS.c.due_at, _TASKS.c.created_at)
+    select(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.kind, _TASKS.c.role, _TASKS.c.title, _TASKS.c.due_at, _TASKS.c.created_at,
+           _TASKS.c.project_id, _TASKS.c.claimed_by, _TASKS.c.claimed_at)
     .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == TaskStatus.OPEN)
     .order_by(_TASKS.c.id)
 )
@@ -201,7 +203,7 @@ _OPEN_TASKS = (
 
 def task_and_case(session: Session, *, task_id: int):
     """A task with the few columns of its case that completing it needs, in one query (a Row: id, case_id,
-    kind, role, status, completed_by, case_no, workflow_id, customer_id, stage), or None."""
+    kind, role, status, completed_by, project_id, claimed_by, case_no, workflow_id, customer_id, stage), or None."""
     return session.connection().execute(_TASK_AND_CASE, {"task_id": task_id}).first()
 
 

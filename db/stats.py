@@ -2,7 +2,7 @@
 
 Timestamps are bucketed by China date (`AT TIME ZONE 'Asia/Shanghai'`, the same UTC+8 as
 domain.calendar.CHINA); contracts and receipts carry business dates already. Visits, calls and follow-ups
-are office-wide: a customer belongs to no project in the schema. The figures are assembled by
+count for their customer's project (a customer belongs to one project). The figures are assembled by
 domain.stats.summarize; docs/decisions.md ("Sales statistics") has the definitions."""
 
 from __future__ import annotations
@@ -115,9 +115,12 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
         .group_by(Receipt.received_on)
     ), "receipts")
 
+    # Visits, calls and follow-ups count for the project of their customer (a customer per project).
+    of_project = Customer.project_id == project_id
     calls = session.scalar(
         select(func.count()).select_from(CustomerCall)
-        .where(CustomerCall.direction == "inbound", _between(CustomerCall.called_at, start, end))
+        .join(Customer, Customer.id == CustomerCall.customer_id)
+        .where(of_project, CustomerCall.direction == "inbound", _between(CustomerCall.called_at, start, end))
     )
     earlier = aliased(CustomerVisit)
     is_first = ~exists().where(
@@ -127,7 +130,9 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
     )
     groups, first_visits = session.execute(
         select(func.count(), func.count().filter(is_first))
-        .where(_between(CustomerVisit.visited_at, start, end))
+        .select_from(CustomerVisit)
+        .join(Customer, Customer.id == CustomerVisit.customer_id)
+        .where(of_project, _between(CustomerVisit.visited_at, start, end))
     ).one()
     booked = exists().where(
         CustomerFollowUp.customer_id == CustomerVisit.customer_id,
@@ -137,7 +142,8 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
     effective = session.scalar(
         select(func.count(distinct(CustomerVisit.customer_id)))
         .join(Customer, Customer.id == CustomerVisit.customer_id)
-        .where(_between(CustomerVisit.visited_at, start, end), or_(Customer.rating.in_(EFFECTIVE_RATINGS), booked))
+        .where(of_project, _between(CustomerVisit.visited_at, start, end),
+               or_(Customer.rating.in_(EFFECTIVE_RATINGS), booked))
     )
 
     # Sell-through is cumulative and read from the units' current state: the period always holds today,

@@ -44,7 +44,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.settings import PROJECT_ROOT, Settings
-from db.models import User
+from db.models import Project, User
+from db.org import grant
+from db.org_models import Membership
 from db.refund_cases import published_policy
 from db.session import make_engine, make_session_factory
 from domain.refund import OptionKind, RefundPolicy
@@ -268,7 +270,20 @@ def load_users(sf: sessionmaker[Session]) -> dict[str, User]:
 
 
 def make_scenarios(f: Factory, users: dict[str, User], n: int) -> list[Scenario]:
-    return [f.scenario(deposit=Decimal("50000"), users=users) for _ in range(n)]
+    """n fresh projects with a subscribed unit each, staffed by the demo people: each gets their role in every
+    new project (the city GM over its city company; HQ roles are group-wide already)."""
+    scenarios = [f.scenario(deposit=Decimal("50000"), users=users) for _ in range(n)]
+    with f.sf.begin() as s:
+        for sc in scenarios:
+            city = s.scalar(select(Project.city_company_id).where(Project.id == sc.project_id))
+            for u in users.values():
+                if u.role == "citygm":
+                    if not s.scalar(select(Membership.id).where(Membership.user_id == u.id, Membership.role == "citygm",
+                                                                Membership.city_company_id == city)):
+                        grant(s, u.id, "citygm", city_company_id=city)
+                elif u.role not in ("hqrisk", "ops"):
+                    grant(s, u.id, u.role, project_id=sc.project_id)
+    return scenarios
 
 
 # ------------------------------------------------------------------ API side

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from db.inventory import board, board_rows, board_xlsx, expire_locks
 from db.models import Building, Project, Unit, UnitState
+from db.org import city_company_id
 from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
 from domain.units import LOCK_TTL
@@ -40,7 +41,7 @@ def main() -> None:
         states = [UnitState.AVAILABLE] * 7 + [UnitState.SUBSCRIBED, UnitState.HELD, UnitState.LOCKED]
         now = datetime.now(timezone.utc)
         with sf.begin() as s:
-            p = Project(name="bench-board", city="杭州")
+            p = Project(name="bench-board", city="杭州", city_company_id=city_company_id(s, "杭州公司"))
             s.add(p)
             s.flush()
             pid, made, b = p.id, 0, 0

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from config.settings import get_settings
 from db.customers import id_lookup_indexes, mobile_lookup_index, search_customers
 from db.demo_ids import resident_id
-from db.models import User
+from db.models import Project, User
+from db.org import city_company_id, grant, load_access
 from db.pii import PiiCipher
 from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
@@ -49,7 +50,7 @@ def _identity(i: int) -> tuple[str, str]:
     return resident_id((i // len(REGIONS)) % 1000, region=region, birth=birth), f"139{i:08d}"
 
 
-def seed(engine, cipher: PiiCipher, n: int, consultants: list[int]) -> list[tuple[str, str, str]]:
+def seed(engine, cipher: PiiCipher, n: int, consultants: list[int], project_id: int) -> list[tuple[str, str, str]]:
     rng = random.Random(7)
     pool = 2000
     id_tokens = [cipher.encrypt(_identity(10_000_000 + k)[0]) for k in range(pool)]
@@ -62,7 +63,7 @@ def seed(engine, cipher: PiiCipher, n: int, consultants: list[int]) -> list[tupl
         buf.write("\t".join((
             name, "resident_id", id_tokens[i % pool], cipher.blind_index("id.resident_id", id_no), mask_id_number(id_no),
             mobile_tokens[i % pool], cipher.blind_index("mobile", mob), mask_mobile(mob),
-            str(consultants[i % len(consultants)]), "ABCD"[i % 4], "[]",
+            str(consultants[i % len(consultants)]), "ABCD"[i % 4], "[]", str(project_id),
         )) + "\n")
         if i % max(1, n // 1000) == 0:
             samples.append((id_no, mob, name[:2]))
@@ -72,7 +73,7 @@ def seed(engine, cipher: PiiCipher, n: int, consultants: list[int]) -> list[tupl
         with raw.cursor() as cur:
             cur.copy_expert(
                 "COPY customers (name, id_type, id_number_enc, id_number_bidx, id_number_masked, mobile_enc, "
-                "mobile_bidx, mobile_masked, consultant_id, rating, tags) FROM STDIN", buf)
+                "mobile_bidx, mobile_masked, consultant_id, rating, tags, project_id) FROM STDIN", buf)
         raw.commit()
     finally:
         raw.close()
@@ -90,18 +91,23 @@ def main() -> None:
         s = get_settings()
         cipher = PiiCipher(s.data_key, s.blind_index_key)
         with sf.begin() as session:
+            project = Project(name="bench-customers", city="杭州", city_company_id=city_company_id(session, "杭州公司"))
             users = [User(username=f"sales-{k}", display_name="sales", role="sales", password_hash="x") for k in range(20)]
             manager = User(username="manager", display_name="manager", role="manager", password_hash="x")
-            session.add_all([*users, manager])
+            session.add_all([project, *users, manager])
             session.flush()
-            consultants, manager_id = [u.id for u in users], manager.id
+            for u in (*users, manager):
+                grant(session, u.id, u.role, project_id=project.id)
+            consultants, manager_id, project_id = [u.id for u in users], manager.id, project.id
         t0 = time.perf_counter()
-        samples = seed(engine, cipher, n, consultants)
+        samples = seed(engine, cipher, n, consultants, project_id)
         print(f"seeded {n:,} customers in {time.perf_counter() - t0:.1f} s")
         rng = random.Random(11)
         with sf() as session:
             viewer = session.get(User, manager_id)
             sales_viewer = session.get(User, consultants[0])
+            for v in (viewer, sales_viewer):  # as the API gives every request its caller's memberships
+                v.access = load_access(session, v.id)
 
             def timed(fn) -> list[float]:
                 out = []

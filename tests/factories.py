@@ -24,6 +24,7 @@ from db.models import (
     UnitState,
     User,
 )
+from db.org import city_company_id, grant
 from db.pii import PiiCipher
 from domain.refund import RefundPolicy, policy_to_body
 
@@ -65,7 +66,18 @@ class Factory:
                 s.add(u)
                 out[role] = u
             s.flush()
+            for role, u in out.items():  # group-wide, as one office's single account per role was
+                grant(s, u.id, u.role)
         return out
+
+    def project(self, s: Session, *, name: str | None = None, city: str = "杭州", city_company: str = "测试城市公司",
+                marketing_budget: Decimal = Decimal("1000000")) -> Project:
+        """A fresh project in `city_company` (created when missing), flushed in the caller's session."""
+        p = Project(name=name or f"测试项目-{uuid.uuid4().hex[:8]}", city=city,
+                    city_company_id=city_company_id(s, city_company), marketing_budget=marketing_budget)
+        s.add(p)
+        s.flush()
+        return p
 
     def policy(self, policy: RefundPolicy | None = None) -> RefundPolicy:
         policy = policy or RefundPolicy(version=f"test-{uuid.uuid4().hex[:8]}")
@@ -73,13 +85,21 @@ class Factory:
             s.add(RefundPolicyVersion(version=policy.version, body=policy_to_body(policy), approved_by="group-legal"))
         return policy
 
-    def customer(self, *, consultant_id: int | None = None) -> tuple[int, str, str]:
+    def project_id(self) -> int:
+        """A fresh, empty project's id."""
+        with self.sf.begin() as s:
+            return self.project(s).id
+
+    def customer(self, *, consultant_id: int | None = None, project_id: int | None = None) -> tuple[int, str, str]:
+        """A customer of `project_id` (default: a project of its own)."""
         n = next(_seq) + uuid.uuid4().int % 900
         id_number, phone = resident_id(n), mobile(n * 7919)
         with self.sf.begin() as s:
+            if project_id is None:
+                project_id = self.project(s, name=f"客户项目-{uuid.uuid4().hex[:8]}").id
             c = new_customer(
                 s, cipher(), name="测试客户", id_type="resident_id", id_number=id_number, mobile=phone,
-                consultant_id=consultant_id, today=date(2026, 11, 23),
+                consultant_id=consultant_id, today=date(2026, 11, 23), project_id=project_id,
             )
             return c.id, id_number, phone
 
@@ -95,12 +115,11 @@ class Factory:
         users: dict[str, User] | None = None,
     ) -> Scenario:
         users = users or self.users()
-        customer_id, id_number, phone = self.customer(consultant_id=users["sales"].id)
         unit_state = {"deposit_paid": UnitState.SUBSCRIBED, "online_signed": UnitState.SIGNED, "loan_disbursed": UnitState.SIGNED}[stage]
         with self.sf.begin() as s:
-            p = Project(name=f"测试项目-{uuid.uuid4().hex[:8]}", city="上海", marketing_budget=retention_budget * 20)
-            s.add(p)
-            s.flush()
+            p = self.project(s, city="上海", city_company="上海公司", marketing_budget=retention_budget * 20)
+        customer_id, id_number, phone = self.customer(consultant_id=users["sales"].id, project_id=p.id)
+        with self.sf.begin() as s:
             s.add(RetentionLedgerEntry(project_id=p.id, amount=retention_budget, memo="年度挽留预算"))
             b = Building(project_id=p.id, name="1号楼")
             s.add(b)
@@ -123,9 +142,7 @@ class Factory:
     def available_units(self, n: int, *, price: Decimal = Decimal("1500000")) -> list[int]:
         """n units in 可售 in a fresh project."""
         with self.sf.begin() as s:
-            p = Project(name=f"销控项目-{uuid.uuid4().hex[:8]}", city="杭州", marketing_budget=Decimal("1000000"))
-            s.add(p)
-            s.flush()
+            p = self.project(s, name=f"销控项目-{uuid.uuid4().hex[:8]}")
             b = Building(project_id=p.id, name="1号楼")
             s.add(b)
             s.flush()

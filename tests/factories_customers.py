@@ -21,7 +21,9 @@ def fresh_mobile() -> str:
     return f"{_rng.choice(('135', '158', '177', '186'))}{_rng.randint(0, 99_999_999):08d}"
 
 
-def customer_body(*, name: str = "王小明", consultant_id: int | None = None, **over) -> dict:
+def customer_body(project_id: int | None = None, *, name: str = "王小明", consultant_id: int | None = None,
+                  **over) -> dict:
+    """A valid registration; `project_id` names the project (required of people in several projects)."""
     body = {
         "name": name,
         "id_type": "resident_id",
@@ -31,5 +33,7 @@ def customer_body(*, name: str = "王小明", consultant_id: int | None = None, 
     }
     if consultant_id is not None:
         body["consultant_id"] = consultant_id
+    if project_id is not None:
+        body["project_id"] = project_id
     body.update(over)
     return body

@@ -12,11 +12,13 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Building, Project, Unit, UnitState
+from db.org import city_company_id
 
 
 def new_project(sf: sessionmaker[Session]) -> int:
     with sf.begin() as s:
-        p = Project(name=f"库存项目-{uuid.uuid4().hex[:8]}", city="杭州", marketing_budget=Decimal("1000000"))
+        p = Project(name=f"库存项目-{uuid.uuid4().hex[:8]}", city="杭州", city_company_id=city_company_id(s, "测试城市公司"),
+                    marketing_budget=Decimal("1000000"))
         s.add(p)
         s.flush()
         return p.id

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.clock import china_today
+from api.access import check_body_scope, visible_projects
 from api.deps import SessionDep, Staff, require_roles
 from api.strict import RequestModel
 from db.contract_models import Contract
@@ -222,6 +223,7 @@ def summary(c: Contract, today: date) -> ContractSummary:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractOut, summary="Online-sign a contract (网签)",
              responses={404: {"description": "The subscription does not exist (`not_found`)."}})
 def create_contract(body: ContractCreate, session: SessionDep, user: Signers) -> ContractOut:
+    check_body_scope(session, user, subscription_id=body.subscription_id)
     today = china_today()
     c = sign_contract(session, subscription_id=body.subscription_id, contract_no=body.contract_no, signed_on=body.signed_on, signer=user, today=today)
     session.commit()
@@ -238,7 +240,8 @@ def list_contracts(
     as_of: date | None = None,
 ) -> list[ContractSummary]:
     today = as_of or china_today()
-    rows = contracts_by_filing(session, today=today, overdue_only=filing_overdue, due_within_days=filing_due_within, project_id=project_id)
+    rows = contracts_by_filing(session, today=today, overdue_only=filing_overdue, due_within_days=filing_due_within,
+                               project_id=project_id, projects=visible_projects(user))
     return [summary(c, today) for c in rows]
 
 

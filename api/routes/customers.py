@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
+from api.access import choose_project
 from api.clock import china_today
 from api.deps import CipherDep, SessionDep, Staff, require_roles
 from api.errors import reads_only
@@ -54,6 +55,7 @@ class CustomerIn(RequestModel):
     mobile: str = Field(min_length=1, max_length=32)
     source_channel: str = Field(min_length=1, max_length=32)
     consultant_id: int | None = None
+    project_id: int | None = Field(default=None, description="the project (required when the caller works in several)")
 
 
 class CoPartyIn(RequestModel):
@@ -83,6 +85,7 @@ class CustomerOut(BaseModel):
     consultant_id: int | None
     rating: str
     tags: list[str]
+    project_id: int
 
 
 class CustomerDetail(CustomerOut):
@@ -192,7 +195,7 @@ def _out(session, c: Customer) -> CustomerOut:
     return CustomerOut(
         id=c.id, name=c.name, id_type=c.id_type, id_number_masked=c.id_number_masked, mobile_masked=c.mobile_masked,
         source_channel=p.source_channel if p else None, consultant_id=c.consultant_id, rating=c.rating,
-        tags=list(c.tags or []),
+        tags=list(c.tags or []), project_id=c.project_id,
     )
 
 
@@ -216,8 +219,9 @@ def _detail(session, c: Customer) -> CustomerDetail:
 @router.post("/api/customers", response_model=CustomerDetail, status_code=status.HTTP_201_CREATED,
              summary="Register a customer (validated ID and mobile; a duplicate ID is refused)")
 def create_customer(body: CustomerIn, user: Registrar, session: SessionDep, cipher: CipherDep) -> CustomerDetail:
+    project_id = choose_project(user, body.project_id)
     c = svc.register_customer(
-        session, cipher, actor=user, name=body.name, id_type=body.id_type, id_number=body.id_number,
+        session, cipher, actor=user, project_id=project_id, name=body.name, id_type=body.id_type, id_number=body.id_number,
         mobile=body.mobile, source_channel=body.source_channel.strip(), consultant_id=body.consultant_id, today=_today(),
     )
     out = _detail(session, c)

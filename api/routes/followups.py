@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.followups import load_calendar_overrides
+from api.access import access_of, check_body_scope
 from api.deps import ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.strict import RequestModel
 from api.temporal_calls import rpc_timeout, run_async, run_update
@@ -102,8 +103,17 @@ def list_warnings(
     open: bool = Query(default=True, description="only warnings nobody has responded to"),  # noqa: A002
 ) -> list[WarningOut]:
     stmt = select(WarningRecord).order_by(WarningRecord.response_due, WarningRecord.id)
-    if user.role == "sales":
-        stmt = stmt.join(Customer, Customer.id == WarningRecord.customer_id).where(Customer.consultant_id == user.id)
+    # A warning belongs to its customer's project (one without a customer: group-wide readers only); a
+    # consultant sees only their own customers' warnings in a project where they are sales.
+    access = access_of(user)
+    sees_all = access.projects_for(tuple(r for r in WARNING_READERS if r != "sales"))
+    own = access.projects_for(("sales",))
+    if sees_all is not None:
+        stmt = stmt.outerjoin(Customer, Customer.id == WarningRecord.customer_id).where(or_(
+            Customer.project_id.in_(sorted(sees_all) or [-1]),
+            and_(Customer.consultant_id == user.id, Customer.project_id.in_(sorted(own or ()) or [-1]) if own is not None
+                 else Customer.consultant_id == user.id),
+        ))
     if open:
         stmt = stmt.where(WarningRecord.responded_at.is_(None))
     now = datetime.now(timezone.utc)
@@ -211,6 +221,7 @@ def open_mortgage(
     settings: SettingsDep,
     user: Annotated[User, Depends(require_roles(*MORTGAGE_ROLES))],
 ) -> MortgageOut:
+    check_body_scope(session, user, customer_id=body.customer_id)
     overrides = tuple(CalendarOverrideEntry(d, w) for d, w in sorted(load_calendar_overrides(session).items()))
     inp = MortgageInput(loan_id=body.loan_id, customer_id=body.customer_id, contract_ref=body.contract_ref,
                         bank=body.bank, loan_amount=body.loan_amount, opened_at=datetime.now(timezone.utc),
@@ -302,10 +313,13 @@ def _plan_out(s: PlanStatus) -> PlanOut:
              summary="Start following up a payment plan (one workflow per plan)")
 def open_payment_plan(
     body: PaymentPlanCreate,
+    session: SessionDep,
     client: ClientDep,
     settings: SettingsDep,
-    _: Annotated[User, Depends(require_roles(*PLAN_STARTERS))],
+    user: Annotated[User, Depends(require_roles(*PLAN_STARTERS))],
 ) -> PlanOut:
+    check_body_scope(session, user, customer_id=body.customer_id)
+    release_connection(session)
     inst = sorted(body.instalments, key=lambda i: i.due_date)
     if [i.seq for i in inst] != list(range(1, len(inst) + 1)):
         raise Invalid("instalments must be numbered 1..n in due-date order")

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import and_, case, func, or_, select
 
+from api.access import project_filter
 from api.deps import SessionDep, SettingsDep, Staff
 from db.errors import Invalid, NotFound
 from db.models import (
@@ -60,8 +61,10 @@ class ProjectOut(BaseModel):
 
 
 @router.get("/api/projects", response_model=list[ProjectOut], summary="Projects (sales offices) and their buildings")
-def list_projects(session: SessionDep, _: Staff) -> list[ProjectOut]:
-    projects = session.scalars(select(Project).order_by(Project.id)).all()
+def list_projects(session: SessionDep, user: Staff) -> list[ProjectOut]:
+    """The projects where the caller holds a role (all of them for group-wide roles)."""
+    mine = project_filter(Project.id, user)
+    projects = session.scalars(select(Project).where(*([mine] if mine is not None else [])).order_by(Project.id)).all()
     buildings: dict[int, list[BuildingRef]] = {}
     for b in session.scalars(select(Building).order_by(Building.project_id, Building.id)):
         buildings.setdefault(b.project_id, []).append(BuildingRef(id=b.id, name=b.name))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from temporalio.api.enums.v1 import EventType
 
+from api.access import act_in, project_filter
 from api.deps import (
     REGISTRARS,
     STAFF,
@@ -63,10 +64,13 @@ def ui_link(settings, case: RefundCase) -> str:
     return f"{base}/{case.run_id}/history" if case.run_id else base
 
 
-def task_out(t: Task, case_no: str, now: datetime) -> TaskOut:
+def task_out(t: Task, case_no: str, now: datetime, claimed_by_name: str | None = None) -> TaskOut:
+    """`t`: a Task or a row with its columns (project and claim columns optional)."""
     return TaskOut(
         id=t.id, case_id=t.case_id, case_no=case_no, kind=t.kind, role=t.role, title=t.title,
         due_at=t.due_at, overdue=bool(t.due_at and t.due_at < now), created_at=t.created_at,
+        project_id=getattr(t, "project_id", None), claimed_by=getattr(t, "claimed_by", None),
+        claimed_by_name=claimed_by_name, claimed_at=getattr(t, "claimed_at", None),
     )
 
 
@@ -118,7 +122,14 @@ def create_case(
 
     if payload.subscription_id is not None:
         sub_id = payload.subscription_id
+        where = session.scalar(select(Unit.project_id).join(Subscription, Subscription.unit_id == Unit.id)
+                               .where(Subscription.id == sub_id))
+        if where is not None:
+            act_in(user, where, f"subscription {sub_id} does not exist")
     else:
+        where = session.scalar(select(Unit.project_id).where(Unit.id == payload.unit_id))
+        if where is not None:
+            act_in(user, where, f"unit {payload.unit_id} does not exist")
         sub_id = session.scalar(
             select(Subscription.id).where(Subscription.unit_id == payload.unit_id, Subscription.status == SubscriptionStatus.ACTIVE)
         )
@@ -150,6 +161,7 @@ def list_cases(
     open_only: bool = False,
     escalated: bool | None = None,
     unit_id: int | None = None,
+    project_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseSummary]:
@@ -170,6 +182,11 @@ def list_cases(
         q = q.where((RefundCase.escalation_level > 0) if escalated else (RefundCase.escalation_level == 0))
     if unit_id is not None:
         q = q.where(RefundCase.unit_id == unit_id)
+    if project_id is not None:
+        q = q.where(RefundCase.project_id == project_id)
+    mine = project_filter(RefundCase.project_id, user)
+    if mine is not None:
+        q = q.where(mine)
     out = [CaseSummary(**_summary_fields(*row)) for row in session.execute(q).all()]
     release_connection(session)
     return out

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from api.access import project_filter
 from api.deps import SessionDep, require_roles
 from db.models import Customer, RefundCase, RefundInstruction, User
 from domain.identity import mask_name
@@ -35,7 +36,7 @@ class RefundInstructionOut(BaseModel):
 @router.get("", response_model=list[RefundInstructionOut], summary="Refund instructions, newest first")
 def list_instructions(
     session: SessionDep,
-    _: Annotated[User, Depends(require_roles(*READERS))],
+    user: Annotated[User, Depends(require_roles(*READERS))],
     case_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RefundInstructionOut]:
@@ -48,6 +49,9 @@ def list_instructions(
     )
     if case_id is not None:
         q = q.where(RefundInstruction.case_id == case_id)
+    mine = project_filter(RefundCase.project_id, user)
+    if mine is not None:
+        q = q.where(mine)
     return [
         RefundInstructionOut(
             id=r.id, case_id=r.case_id, case_no=case_no, customer_name=mask_name(name), amount=r.amount, share=r.share,

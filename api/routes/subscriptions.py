@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.clock import china_today
+from api.access import check_body_scope
 from api.deps import SessionDep, require_roles
 from api.strict import RequestModel
 from db.errors import Conflict
@@ -53,6 +54,7 @@ class SubscriptionOut(BaseModel):
 def create_subscription(
     body: SubscriptionCreate, session: SessionDep, user: Annotated[User, Depends(require_roles("sales", "manager"))]
 ) -> SubscriptionOut:
+    check_body_scope(session, user, unit_id=body.unit_id, customer_id=body.customer_id)
     sub = subscribe(
         session, unit_id=body.unit_id, customer_id=body.customer_id, consultant=user,
         deposit_kind=body.deposit_kind, deposit_amount=body.deposit_amount,

@@ -5,23 +5,25 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import date, datetime, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
 from api.routes.refund_cases import task_out
-from api.schemas import StepOut, TaskCompletion, TaskDetail, TaskOut
+from api.schemas import StepOut, TaskCompletion, TaskDetail, TaskOut, TaskPage, TaskReassign
 from api.temporal_calls import run_update
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.models import Customer, RefundCase, Task, TaskStatus, User
 from db.refund_cases import open_task_rows, task_and_case
+from db.tasks import claim, eligible, inbox, reassign, release
 from domain.calendar import CHINA
 from domain.identity import InvalidIdentity
+from domain.paging import BadCursor
 from domain.refund import LossAssessment
 from workflows.contracts import (
     Actor,
@@ -42,36 +44,81 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 DB_ONLY_KINDS = {"escalation", "review_meeting", "refund_payment"}
 
 
-@router.get("", response_model=list[TaskOut], summary="The caller's open tasks, nearest deadline first")
-def my_tasks(session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> list[TaskOut]:
-    rows = session.execute(
-        select(Task, RefundCase.case_no)
-        .join(RefundCase, RefundCase.id == Task.case_id)
-        .where(Task.role == user.role, Task.status == TaskStatus.OPEN)
-        .order_by(Task.due_at.asc().nulls_last(), Task.id)
-        .limit(500)
-    ).all()
+@router.get("", response_model=TaskPage, summary="The caller's inbox: tasks they claimed and their pools' open tasks",
+            description="Nearest deadline first (tasks without one last). `view`: `mine` (claimed by me), `pool` "
+            "(unclaimed, in my role pools: each role I hold, in the projects where I hold it), `all` (both). Pages by "
+            "`cursor` (the previous page's `next_cursor`); `total` counts every match.")
+def my_tasks(
+    session: SessionDep,
+    user: Annotated[User, Depends(require_roles(*STAFF))],
+    view: Literal["all", "mine", "pool"] = "all",
+    kind: str | None = Query(default=None, max_length=32),
+    case_id: uuid.UUID | None = None,
+    project_id: int | None = None,
+    overdue: bool | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    cursor: str | None = Query(default=None, max_length=200),
+) -> TaskPage:
     now = datetime.now(timezone.utc)
-    return [task_out(t, case_no, now) for t, case_no in rows]
+    try:
+        rows, total, nxt = inbox(session, user, view=view, kind=kind, case_id=case_id, project_id=project_id,
+                                 overdue=overdue, limit=limit, cursor=cursor, now=now)
+    except BadCursor as e:
+        raise Invalid(str(e)) from None
+    items = [task_out(t, case_no, now, name) for t, case_no, name in rows]
+    release_connection(session)
+    return TaskPage(items=items, total=total, next_cursor=nxt)
+
+
+NOT_YOURS = "this task is for {role} in its project; it is not yours"
 
 
 @router.get("/{task_id}", response_model=TaskDetail, summary="One of the caller's tasks, open or done",
             responses={403: {"description": "The task is another role's (`forbidden`)."}})
 def one_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskDetail:
+    claimant = User.__table__.alias("claimant")
     row = session.execute(
-        select(Task, RefundCase.case_no, User.display_name)
+        select(Task, RefundCase.case_no, User.display_name, claimant.c.display_name)
         .join(RefundCase, RefundCase.id == Task.case_id)
         .outerjoin(User, User.id == Task.completed_by)
+        .outerjoin(claimant, claimant.c.id == Task.claimed_by)
         .where(Task.id == task_id)
     ).first()
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
-    task, case_no, completed_by_name = row
-    if task.role != user.role:
-        raise Forbidden(f"this task is for {task.role}, not {user.role}")
-    out = task_out(task, case_no, datetime.now(timezone.utc))
+    task, case_no, completed_by_name, claimed_by_name = row
+    if not eligible(user.access, task):  # type: ignore[attr-defined]
+        raise Forbidden(NOT_YOURS.format(role=task.role))
+    out = task_out(task, case_no, datetime.now(timezone.utc), claimed_by_name)
     return TaskDetail(**out.model_dump(), status=task.status, completed_at=task.completed_at,
                       completed_by_name=completed_by_name)
+
+
+def _claim_answer(session: Session, task: Task) -> TaskOut:
+    case_no = session.scalar(select(RefundCase.case_no).where(RefundCase.id == task.case_id))
+    name = session.scalar(select(User.display_name).where(User.id == task.claimed_by)) if task.claimed_by else None
+    out = task_out(task, case_no, datetime.now(timezone.utc), name)
+    session.commit()
+    return out
+
+
+@router.post("/{task_id}/claim", response_model=TaskOut, summary="Claim a task of one of my pools",
+             description="Of concurrent claims exactly one wins; the others get 409 naming who holds it.")
+def claim_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskOut:
+    return _claim_answer(session, claim(session, user, task_id, datetime.now(timezone.utc)))
+
+
+@router.post("/{task_id}/release", response_model=TaskOut, summary="Give a claimed task back to its pool",
+             description="By the person who holds it, or by a manager of the task's project.")
+def release_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskOut:
+    return _claim_answer(session, release(session, user, task_id, datetime.now(timezone.utc)))
+
+
+@router.post("/{task_id}/reassign", response_model=TaskOut, summary="Give a task to another eligible person (manager)",
+             description="A manager of the task's project, with a reason; recorded on the case's timeline.")
+def reassign_task(task_id: int, body: TaskReassign, session: SessionDep,
+                  user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskOut:
+    return _claim_answer(session, reassign(session, user, task_id, body.user_id, body.reason, datetime.now(timezone.utc)))
 
 
 def _require(value, message: str):
@@ -104,8 +151,12 @@ def complete_task(
     task = task_and_case(session, task_id=task_id)  # the task and its case's columns, one query
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
-    if task.role != user.role:
-        raise Forbidden(f"this task is for {task.role}, not {user.role}")
+    if not eligible(user.access, task):  # type: ignore[attr-defined]
+        raise Forbidden(NOT_YOURS.format(role=task.role))
+    if task.claimed_by is not None and task.claimed_by != user.id and task.status == TaskStatus.OPEN:
+        holder = session.scalar(select(User.display_name).where(User.id == task.claimed_by))
+        raise Forbidden(f"task {task_id} is claimed by {holder}; ask them or the project's manager to release it")
+    user.role = task.role  # the person acts in the task's role
     if task.kind in DB_ONLY_KINDS:
         out = _complete_db_only(session, task, user)
     else:

@@ -54,9 +54,10 @@ def http(api_stack) -> httpx.AsyncClient:
 class Api:
     """Signs each role in once and sends requests as that role."""
 
-    def __init__(self, http: httpx.AsyncClient, users) -> None:
+    def __init__(self, http: httpx.AsyncClient, users, project_id: int | None = None) -> None:
         self.http = http
         self.users = users
+        self.project_id = project_id  # where customer_body(api.project_id) registers customers
         self.tokens: dict[str, str] = {}
 
     async def as_(self, role: str) -> dict[str, str]:
@@ -73,9 +74,9 @@ class Api:
         return await self.http.post(url, headers=await self.as_(role), **kw)
 
     async def task(self, role: str, case_id: str, kind: str) -> dict:
-        r = await self.get(role, "/api/tasks")
+        r = await self.get(role, "/api/tasks", params={"case_id": case_id, "kind": kind})
         assert r.status_code == 200, r.text
-        found = [t for t in r.json() if t["case_id"] == case_id and t["kind"] == kind]
+        found = r.json()["items"]
         assert found, f"{role} has no open {kind} task for {case_id}: {r.json()}"
         return found[0]
 

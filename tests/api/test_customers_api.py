@@ -23,7 +23,7 @@ from tests.factories_customers import customer_body, fresh_resident_id
 
 @pytest.fixture
 def api(http, factory) -> Api:
-    return Api(http, factory.users(extra=("sales#2",)))
+    return Api(http, factory.users(extra=("sales#2",)), factory.project_id())
 
 
 async def put(api: Api, role: str, url: str, **kw):
@@ -31,7 +31,7 @@ async def put(api: Api, role: str, url: str, **kw):
 
 
 async def create(api: Api, role: str = "sales", **over) -> tuple[dict, dict]:
-    body = customer_body(**over)
+    body = customer_body(api.project_id, **over)
     r = await api.post(role, "/api/customers", json=body)
     assert r.status_code == 201, r.text
     return r.json(), body
@@ -69,7 +69,7 @@ async def test_create_returns_masked_data_only(api, caplog):
     ],
 )
 async def test_invalid_identity_is_422_with_the_reason(api, over, reason):
-    r = await api.post("manager", "/api/customers", json=customer_body(**over))
+    r = await api.post("manager", "/api/customers", json=customer_body(api.project_id, **over))
     assert r.status_code == 422, r.text
     assert reason in r.json()["detail"]
     assert "110105194912310021" not in r.text
@@ -77,7 +77,7 @@ async def test_invalid_identity_is_422_with_the_reason(api, over, reason):
 
 async def test_duplicate_id_is_409_whatever_the_spelling(api):
     c, body = await create(api)
-    dup = customer_body(id_number=body["id_number"].lower().replace("x", "x") + " ")
+    dup = customer_body(api.project_id, id_number=body["id_number"].lower().replace("x", "x") + " ")
     dup["id_number"] = " ".join([body["id_number"][:6], body["id_number"][6:].lower()])
     r = await api.post("manager", "/api/customers", json=dup)
     assert r.status_code == 409, r.text
@@ -122,7 +122,7 @@ async def test_consultant_sees_only_own_customers(api):
         assert (await api.post("sales", f"/api/customers/{theirs['id']}/visits", json={})).status_code == 404
     assert (await api.get("frontdesk", f"/api/customers/{theirs['id']}")).status_code == 200
     # A consultant registers for themselves only.
-    r = await api.post("sales", "/api/customers", json=customer_body(consultant_id=api.users["sales#2"].id))
+    r = await api.post("sales", "/api/customers", json=customer_body(api.project_id, consultant_id=api.users["sales#2"].id))
     assert r.status_code == 403
 
 
@@ -228,7 +228,7 @@ async def test_calls_and_co_parties_are_masked(api):
     r = await api.post("sales", f"/api/customers/{c['id']}/calls", json={"direction": "outbound", "duration_seconds": 95})
     assert r.status_code == 201 and r.json()["direction"] == "outbound"
     assert len((await api.get("sales", f"/api/customers/{c['id']}/calls")).json()) == 1
-    co = customer_body()
+    co = customer_body(api.project_id)
     r = await api.post("sales", f"/api/customers/{c['id']}/co-parties", json={
         "relation": "co_resident", "name": "李四", "id_type": "resident_id", "id_number": co["id_number"], "mobile": co["mobile"]})
     assert r.status_code == 201, r.text
@@ -279,9 +279,9 @@ async def test_search_by_name_prefix_filters_and_pagination(api):
 async def test_concurrent_registrations_of_one_id_admit_one(api):
     import asyncio
 
-    body = customer_body()
+    body = customer_body(api.project_id)
     rs = await asyncio.gather(*[
-        api.post("manager", "/api/customers", json={**body, "mobile": customer_body()["mobile"]}) for _ in range(5)
+        api.post("manager", "/api/customers", json={**body, "mobile": customer_body(api.project_id)["mobile"]}) for _ in range(5)
     ])
     assert sorted(r.status_code for r in rs) == [201, 409, 409, 409, 409]
 

@@ -14,7 +14,7 @@ from tests.api.conftest import Api
 
 @pytest.fixture
 def api(factory, http) -> Api:
-    return Api(http, factory.users())
+    return Api(http, factory.users(), factory.project_id())
 
 
 def make_warning(session_factory, level: str = "orange", **kw) -> int:
@@ -126,7 +126,7 @@ async def test_the_sweep_raises_visits_dropped_without_a_new_record(api, session
     from db.customer_models import CustomerVisit
     from tests.factories_customers import customer_body
 
-    r = await api.post("sales", "/api/customers", json=customer_body())
+    r = await api.post("sales", "/api/customers", json=customer_body(api.project_id))
     assert r.status_code == 201, r.text
     cid, now = r.json()["id"], datetime.now(timezone.utc)
     with session_factory.begin() as s:  # written behind the API's back: no evaluation ran

@@ -64,7 +64,8 @@ async def test_twenty_concurrent_completions_of_a_database_only_task_have_exactl
     sc, api = world
     cid = (await register(api, sc))["id"]
     with session_factory.begin() as s:  # an escalation to acknowledge, as an SLA miss opens it
-        t = Task(case_id=uuid.UUID(cid), task_key="escalation:test", kind="escalation", role="manager", title="SLA missed")
+        t = Task(case_id=uuid.UUID(cid), project_id=sc.project_id, task_key="escalation:test", kind="escalation",
+                 role="manager", title="SLA missed")
         s.add(t)
         s.flush()
         task_id = t.id

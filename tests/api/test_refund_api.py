@@ -60,7 +60,7 @@ async def test_path_b_through_the_api_issues_one_refund_instruction_and_frees_th
     assert detail["options"][1]["refund_amount"] == "30000.00"
     r = await api.complete("manager", cid, "choice", {"option": "B"})
     assert r.status_code == 200, r.text
-    finance_tasks = [t for t in (await api.get("finance", "/api/tasks")).json() if t["case_id"] == cid]
+    finance_tasks = [t for t in (await api.get("finance", "/api/tasks")).json()["items"] if t["case_id"] == cid]
     assert [t["kind"] for t in finance_tasks] == ["refund_payment"]
     r = await api.complete("manager", cid, "archive", {"summary": "资金未到位, 按阶梯退款", "lessons": "认购前核实资金"})
     assert r.status_code == 200, r.text

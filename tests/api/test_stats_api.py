@@ -1,7 +1,7 @@
 """Sales statistics (DOMAIN §7) through the API: figures follow the sales records, roles, the XLSX export.
 
 Project figures are asserted exactly on a fresh project; visits, calls and effective customers are
-office-wide (customers belong to no project), so they are asserted as differences."""
+per customer project and asserted as differences from the first reading."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ async def stats(api: Api, pid: int, period: str = "today", role: str = "manager"
     return r.json()
 
 
-async def new_customer(api: Api) -> SimpleNamespace:
-    body = customer_body(consultant_id=api.users["sales"].id)
+async def new_customer(api: Api, pid: int) -> SimpleNamespace:
+    body = customer_body(pid, consultant_id=api.users["sales"].id)
     r = await api.post("sales", "/api/customers", json=body)
     assert r.status_code == 201, r.text
     return SimpleNamespace(id=r.json()["id"], id_number=body["id_number"], mobile=body["mobile"])
@@ -78,7 +78,7 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     assert before["series"] == [{"date": today.isoformat(), "subscriptions": 0, "contracts": 0, "collections": "0.00"}]
 
     # visits, calls, effective customers (office-wide: compared with `before`)
-    a, b = await new_customer(api), await new_customer(api)
+    a, b = await new_customer(api, pid), await new_customer(api, pid)
     for cust in (a, a, b):  # a comes twice: one first visit and one repeat
         r = await api.post("sales", f"/api/customers/{cust.id}/visits", json={"group_size": 2})
         assert r.status_code == 201, r.text

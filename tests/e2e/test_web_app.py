@@ -576,7 +576,7 @@ def test_hostile_text_from_the_api_is_rendered_as_text(browser, app_url, office)
     assert status == 200, body
     finance = office.login("finance")
     status, tasks = call_as(finance, "GET", "/api/tasks")
-    mine = next(t for t in tasks if t["case_id"] == body["case_id"] and t["kind"] == "assessment")
+    mine = next(t for t in tasks["items"] if t["case_id"] == body["case_id"] and t["kind"] == "assessment")
     status, out = call_as(finance, "POST", f"/api/tasks/{mine['id']}/complete", {
         "commission_accrued": "1000", "contract_confirmed": True, "note": HOSTILE})
     assert status == 200, out

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from scripts.seed import MAIN_PROJECT
 from tests.system import running_system
 
 BURSTS = (50, 200, 500)
@@ -57,18 +58,19 @@ def db(system):
 
 @pytest.fixture(scope="module")
 def units(db) -> list[int]:
-    """Subscribed demo units with no refund case, one per burst (not 1号楼-101 / -204, which the browser
+    """Subscribed demo units of the main project (the demo front desk's) with no refund case, one per burst (not 1号楼-101 / -204, which the browser
     tests use); 定金/订金 deposits first, the simplest refunds."""
     with db.connect() as c:
         rows = c.execute(sa.text("""
             select u.id from units u
             join subscriptions s on s.unit_id = u.id and s.status = 'active'
             join buildings b on b.id = u.building_id
+            join projects p on p.id = u.project_id and p.name = :main
             where u.state in ('subscribed', 'signed')
               and not exists (select 1 from refund_cases r where r.unit_id = u.id)
               and (b.name || '-' || u.code) not in ('1号楼-101', '1号楼-204')
             order by (s.stage = 'deposit_paid') desc, u.id
-        """)).scalars().all()
+        """), {"main": MAIN_PROJECT}).scalars().all()
     assert len(rows) >= len(BURSTS), f"the demo data has only {len(rows)} subscribed units free"
     return list(rows[: len(BURSTS)])
 

@@ -1,13 +1,14 @@
 // Hash routes (/app/#/intake?project=1), as the printed intake QR codes and earlier links point.
 // Each screen is its own chunk, so the front desk's phone loads only what the intake needs.
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from "vue-router";
+import type { Me } from "./lib/access";
 import { useSession } from "./stores/session";
 
 declare module "vue-router" {
   interface RouteMeta {
     /** shown without signing in */
     public?: boolean;
-    /** the ACCESS key (lib/access.ts) a role needs to see it in the navigation */
+    /** the action (GET /api/me `actions`, domain/permissions.py) a person needs to see it in the navigation */
     access?: string;
   }
 }
@@ -26,6 +27,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/stats", name: "stats", component: () => import("./views/StatsView.vue"), meta: { access: "stats" } },
   { path: "/refunds", name: "refunds", component: () => import("./views/RefundsView.vue"), meta: { access: "refunds" } },
   { path: "/qr", name: "qr", component: () => import("./views/QrView.vue"), meta: { access: "qr" } },
+  { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
   { path: "/:pathMatch(.*)*", redirect: "/home" },
 ];
 
@@ -44,10 +46,21 @@ export const NAV: { name: string; label: string; access?: string }[] = [
 
 export const router = createRouter({ history: createWebHashHistory(), routes });
 
-router.beforeEach((to) => {
+router.beforeEach(async (to) => {
   const session = useSession();
   if (!to.meta.public && !session.signedIn) {
     return { name: "login", query: { next: to.fullPath === "/login" ? "/home" : to.fullPath } };
   }
+  if (session.signedIn && !session.me) {
+    // What this person may do, once per sign-in (an ended session is sent to sign in again by api()).
+    const { api } = await import("./api");
+    try {
+      session.setMe(await api<Me>("/api/me"));
+    } catch {
+      /* the screen's own call shows the error, or the 401 went to the sign-in page */
+    }
+  }
+  // A temporary password set by an administrator: the API refuses everything else until it is changed.
+  if (session.me?.must_change_password && !to.meta.public && to.name !== "password") return { name: "password" };
   return true;
 });

@@ -1,19 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { may, mayRespond, STAFF } from "./access";
+import { homeProject, mayDo, mayRespond, type Me } from "./access";
 
-describe("may", () => {
-  it("shows each screen to the roles the server lets in", () => {
-    expect(may("frontdesk", "intake")).toBe(true);
-    expect(may("frontdesk", "stats")).toBe(false);
-    expect(may("finance", "refunds")).toBe(true);
-    expect(may("legal", "refunds")).toBe(false);
-    expect(may("ops", "temporal")).toBe(true);
-    expect(may("frontdesk", "temporal")).toBe(false);
+function me(over: Partial<Me> = {}): Me {
+  return {
+    id: 1, username: "wang", display_name: "王", employee_no: null, mobile_masked: null, primary_role: "manager",
+    must_change_password: false, roles: ["manager", "sales"], actions: ["cases", "board", "stats", "intake"],
+    memberships: [],
+    projects: [
+      { id: 3, name: "西溪", city_company_id: 1, city_company_name: "杭州公司", roles: ["manager"], actions: ["cases", "board", "stats", "intake"] },
+      { id: 5, name: "滨江", city_company_id: 1, city_company_name: "杭州公司", roles: ["sales"], actions: ["cases", "board", "stats"] },
+    ],
+    ...over,
+  };
+}
+
+describe("mayDo", () => {
+  it("follows the actions the server lists for the person", () => {
+    expect(mayDo(me(), "stats")).toBe(true);
+    expect(mayDo(me(), "refunds")).toBe(false);
+    expect(mayDo(me(), "temporal")).toBe(false);
   });
-  it("lets any member of staff reach an unlisted screen, and nobody without a role", () => {
-    for (const role of STAFF) expect(may(role, "home")).toBe(true);
-    expect(may(null, "home")).toBe(false);
-    expect(may("visitor", "home")).toBe(false);
+  it("narrows to one project's actions when a project is named", () => {
+    expect(mayDo(me(), "intake", 3)).toBe(true);
+    expect(mayDo(me(), "intake", 5)).toBe(false);
+    expect(mayDo(me(), "cases", 99)).toBe(false); // not one of theirs
+  });
+  it("lets anyone signed in reach an unlisted screen, and nobody before /api/me answered", () => {
+    expect(mayDo(me({ actions: [] }), "home")).toBe(true);
+    expect(mayDo(null, "home")).toBe(false);
+    expect(mayDo(undefined, "stats")).toBe(false);
+  });
+  it("knows a person's home project", () => {
+    expect(homeProject(me())).toBe(3);
+    expect(homeProject(me({ projects: [] }))).toBeNull();
   });
 });
 

@@ -203,7 +203,10 @@ export default {
     "loss_revision": "Loss revised",
     "contract_cancellation": "Contract cancelled",
     "registered": "Registered",
-    "origin": "Origin"
+    "origin": "Origin",
+    "task_claimed": "Task claimed",
+    "task_released": "Task released to its pool",
+    "task_reassigned": "Task reassigned"
   },
   "commission": "Commission accrued",
   "advertising": "Advertising allocation",

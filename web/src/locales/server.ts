@@ -29,6 +29,26 @@ export const SERVER_ZH: [string, string][] = [
     "这项任务不属于您"
   ],
   [
+    "change your password first",
+    "请先修改密码"
+  ],
+  [
+    "too many failed sign-ins",
+    "登录失败次数过多，请稍后再试"
+  ],
+  [
+    "is already claimed by",
+    "这项任务已被他人认领"
+  ],
+  [
+    "ask them or the project's manager to release it",
+    "这项任务已由他人认领：请对方或项目经理放回任务池"
+  ],
+  [
+    "only a manager of the task's project may reassign it",
+    "只有本项目的案场经理可以转派任务"
+  ],
+  [
     "four-eyes",
     "四眼原则：同一人不得既经办又审批"
   ],

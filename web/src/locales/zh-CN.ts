@@ -203,7 +203,10 @@ export default {
     "loss_revision": "损失修订",
     "contract_cancellation": "网签撤销",
     "registered": "登记",
-    "origin": "来源"
+    "origin": "来源",
+    "task_claimed": "认领任务",
+    "task_released": "放回任务池",
+    "task_reassigned": "转派任务"
   },
   "commission": "已计提佣金",
   "advertising": "广告费分摊",

@@ -3,7 +3,7 @@
 // with the tab, and another person on the same phone starts from the sign-in page.
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { may as mayRole } from "@/lib/access";
+import { mayDo, type Me } from "@/lib/access";
 
 export interface SessionUser {
   username: string;
@@ -19,7 +19,7 @@ export interface TokenAnswer {
   display_name: string;
 }
 
-const KEYS = { token: "ef.token", refresh: "ef.refresh", user: "ef.user" } as const;
+const KEYS = { token: "ef.token", refresh: "ef.refresh", user: "ef.user", me: "ef.me" } as const;
 
 function read(key: string): string | null {
   try {
@@ -29,9 +29,9 @@ function read(key: string): string | null {
   }
 }
 
-function readUser(): SessionUser | null {
+function readJson<T>(key: string): T | null {
   try {
-    return JSON.parse(read(KEYS.user) ?? "null");
+    return JSON.parse(read(key) ?? "null");
   } catch {
     return null;
   }
@@ -40,7 +40,9 @@ function readUser(): SessionUser | null {
 export const useSession = defineStore("session", () => {
   const token = ref<string | null>(read(KEYS.token));
   const refreshToken = ref<string | null>(read(KEYS.refresh));
-  const user = ref<SessionUser | null>(readUser());
+  const user = ref<SessionUser | null>(readJson<SessionUser>(KEYS.user));
+  /** GET /api/me: the person's memberships, projects and permitted actions (what the screens show). */
+  const me = ref<Me | null>(readJson<Me>(KEYS.me));
   let refreshing: Promise<boolean> | null = null;
 
   const signedIn = computed(() => !!token.value && !!user.value);
@@ -55,8 +57,13 @@ export const useSession = defineStore("session", () => {
     sessionStorage.setItem(KEYS.user, JSON.stringify(user.value));
   }
 
+  function setMe(answer: Me): void {
+    me.value = answer;
+    sessionStorage.setItem(KEYS.me, JSON.stringify(answer));
+  }
+
   function clear(): void {
-    token.value = refreshToken.value = user.value = null;
+    token.value = refreshToken.value = user.value = me.value = null;
     for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
   }
 
@@ -97,7 +104,8 @@ export const useSession = defineStore("session", () => {
     }
   }
 
-  const may = (what: string) => mayRole(role.value, what);
+  /** May the person do `what` somewhere (in `projectId` when given)? The server's answer (/api/me). */
+  const may = (what: string, projectId?: number | null) => mayDo(me.value, what, projectId);
 
-  return { token, refreshToken, user, signedIn, role, set, clear, refresh, signOut, may };
+  return { token, refreshToken, user, me, signedIn, role, set, setMe, clear, refresh, signOut, may };
 });

@@ -11,6 +11,16 @@ export interface Task {
   overdue?: boolean;
   created_at?: string;
   status?: string;
+  project_id?: number | null;
+  claimed_by?: number | null;
+  claimed_by_name?: string | null;
+}
+
+/** GET /api/tasks: one page of the inbox, nearest deadline first. */
+export interface TaskPage {
+  items: Task[];
+  total: number;
+  next_cursor: string | null;
 }
 
 export interface Warning {

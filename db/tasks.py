@@ -1,0 +1,158 @@
+"""The inbox: tasks in a person's role pools (by project) and the ones they claimed; claim, release,
+reassign. A task belongs to a role pool of a project; one eligible person may claim it. Every change of
+hands is a conditional UPDATE, so of concurrent claims exactly one wins, and is audited on the case's
+timeline (case_events)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from db.errors import Conflict, Forbidden, Invalid, NotFound
+from db.models import CaseEvent, RefundCase, Task, TaskStatus, User
+from db.org import load_access
+from domain.access import Access
+from domain.paging import decode_cursor, encode_cursor
+
+# Tasks without a deadline sort after every dated one.
+FAR = datetime(9999, 12, 31, tzinfo=timezone.utc)
+_SORT = func.coalesce(Task.due_at, literal(FAR, Task.due_at.type))
+
+
+def pool_filter(access: Access, roles: frozenset[str] | None = None):
+    """Open tasks of the person's role pools: for each role they hold, that role's tasks in the projects
+    where they hold it (all projects for a group-wide role)."""
+    clauses = []
+    for role, projects in access.pools(roles):
+        if projects is None:
+            clauses.append(Task.role == role)
+        elif projects:
+            clauses.append(and_(Task.role == role, Task.project_id.in_(sorted(projects))))
+    return or_(*clauses) if clauses else literal(False)
+
+
+def inbox(
+    session: Session, user: User, *, view: str, kind: str | None, case_id: uuid.UUID | None, project_id: int | None,
+    overdue: bool | None, limit: int, cursor: str | None, now: datetime,
+) -> tuple[list, int, str | None]:
+    """(rows of Task, case_no, claimant's name; total matching; next cursor). view: mine (claimed by me),
+    pool (unclaimed in my pools), all (both)."""
+    access: Access = user.access  # type: ignore[attr-defined]
+    mine = Task.claimed_by == user.id
+    pool = and_(Task.claimed_by.is_(None), pool_filter(access))
+    conds = [Task.status == TaskStatus.OPEN, {"mine": mine, "pool": pool}.get(view, or_(mine, pool))]
+    if kind:
+        conds.append(Task.kind == kind)
+    if case_id is not None:
+        conds.append(Task.case_id == case_id)
+    if project_id is not None:
+        conds.append(Task.project_id == project_id)
+    if overdue is not None:
+        conds.append(Task.due_at < now if overdue else or_(Task.due_at.is_(None), Task.due_at >= now))
+    total = session.scalar(select(func.count()).select_from(Task).where(*conds)) or 0
+    page = [*conds]
+    if cursor:
+        due, last_id = decode_cursor(cursor)
+        key = due if due is not None else FAR
+        page.append(or_(_SORT > key, and_(_SORT == key, Task.id > last_id)))
+    claimant = User.__table__.alias("claimant")
+    rows = session.execute(
+        select(Task, RefundCase.case_no, claimant.c.display_name)
+        .join(RefundCase, RefundCase.id == Task.case_id)
+        .outerjoin(claimant, claimant.c.id == Task.claimed_by)
+        .where(*page)
+        .order_by(_SORT, Task.id)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(rows[-1][0].due_at, rows[-1][0].id) if more and rows else None
+    return rows, int(total), nxt
+
+
+def eligible(access: Access, task) -> bool:
+    """May this person take the task: they hold its role in its project."""
+    return task.role in access.roles_in(task.project_id)
+
+
+def _audit(session: Session, task: Task, kind: str, actor: User, at: datetime, detail: dict) -> None:
+    n = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == task.case_id)) or 0
+    session.execute(pg_insert(CaseEvent).values(
+        case_id=task.case_id, event_key=f"{kind}:{task.id}:{n}:{uuid.uuid4().hex[:8]}", kind=kind,
+        actor=actor.username, at=at, detail={"task_id": task.id, "task_kind": task.kind, **detail},
+    ))
+
+
+def _open_task(session: Session, task_id: int) -> Task:
+    t = session.get(Task, task_id)
+    if t is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if t.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is no longer open")
+    return t
+
+
+def _name(session: Session, user_id: int | None) -> str:
+    return session.scalar(select(User.display_name).where(User.id == user_id)) or "another person"
+
+
+def claim(session: Session, user: User, task_id: int, now: datetime) -> Task:
+    """Claim an open, unclaimed task of one of the person's pools: one winner of concurrent claims (409 for the
+    others, naming the winner). Claiming a task one already holds is a no-op."""
+    t = _open_task(session, task_id)
+    if not eligible(user.access, t):  # type: ignore[attr-defined]
+        raise Forbidden(f"this task is for the {t.role} pool; you are not in it")
+    if t.claimed_by == user.id:
+        return t
+    won = session.execute(
+        update(Task).where(Task.id == task_id, Task.status == TaskStatus.OPEN, Task.claimed_by.is_(None))
+        .values(claimed_by=user.id, claimed_at=now).returning(Task.id)
+    ).first()
+    if won is None:
+        session.rollback()
+        holder = session.scalar(select(Task.claimed_by).where(Task.id == task_id))
+        raise Conflict(f"task {task_id} is already claimed by {_name(session, holder)}")
+    _audit(session, t, "task_claimed", user, now, {})
+    session.flush()
+    session.refresh(t)
+    return t
+
+
+def release(session: Session, user: User, task_id: int, now: datetime) -> Task:
+    """Give a claimed task back to its pool: by its claimant, or by a manager of its project."""
+    t = _open_task(session, task_id)
+    if t.claimed_by is None:
+        return t
+    if t.claimed_by != user.id and "manager" not in user.access.roles_in(t.project_id):  # type: ignore[attr-defined]
+        raise Forbidden(f"task {task_id} is claimed by {_name(session, t.claimed_by)}; only they or the project's manager may release it")
+    previous = t.claimed_by
+    t.claimed_by, t.claimed_at = None, None
+    _audit(session, t, "task_released", user, now, {"from_user_id": previous, "from": _name(session, previous)})
+    session.flush()
+    return t
+
+
+def reassign(session: Session, user: User, task_id: int, to_user_id: int, reason: str, now: datetime) -> Task:
+    """The project's manager gives an open task to an eligible, active person, with a reason (audited)."""
+    t = _open_task(session, task_id)
+    if "manager" not in user.access.roles_in(t.project_id):  # type: ignore[attr-defined]
+        raise Forbidden("only a manager of the task's project may reassign it")
+    if not reason.strip():
+        raise Invalid("give a reason for the reassignment")
+    target = session.get(User, to_user_id)
+    if target is None or not target.active:
+        raise NotFound(f"user {to_user_id} does not exist")
+    if t.role not in load_access(session, target.id).roles_in(t.project_id):
+        raise Invalid(f"{target.display_name} is not in the {t.role} pool of this project")
+    previous = t.claimed_by
+    t.claimed_by, t.claimed_at = target.id, now
+    _audit(session, t, "task_reassigned", user, now, {
+        "from_user_id": previous, "from": _name(session, previous) if previous else None,
+        "to_user_id": target.id, "to": target.display_name, "reason": reason.strip(),
+    })
+    session.flush()
+    return t

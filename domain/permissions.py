@@ -1,0 +1,30 @@
+"""What each role may do, by action (pure): the one list `/api/me` answers from, so the web app keeps no copy
+of its own. The API's routes name the same roles in their `require_roles`; tests/unit/test_permissions.py
+checks that the two agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+STAFF = ("frontdesk", "sales", "manager", "finance", "legal", "marketing", "citygm", "hqrisk", "ops")
+
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "intake": ("frontdesk", "sales", "manager", "citygm"),  # register a refund case (REGISTRARS)
+    "cases": STAFF,
+    "board": STAFF,
+    "warnings": ("sales", "manager", "citygm", "hqrisk", "ops"),
+    "stats": ("manager", "marketing", "finance", "citygm", "hqrisk", "ops", "sales"),
+    "refunds": ("finance", "manager", "citygm", "hqrisk", "ops"),
+    "qr": ("frontdesk", "manager"),
+    "evidence": ("frontdesk", "sales", "manager", "finance", "legal", "marketing", "citygm"),
+    "temporal": ("ops", "hqrisk", "manager"),
+    "revise_loss": ("finance",),
+    "reassign_tasks": ("manager",),
+    "admin": ("admin", "ops"),
+}
+
+
+def actions_of(roles: Iterable[str]) -> list[str]:
+    """The actions any of these roles may take, in ACTIONS order."""
+    held = set(roles)
+    return [a for a, allowed in ACTIONS.items() if held & set(allowed)]
