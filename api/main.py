@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     contracts,
     customers,
+    delegations,
     evidence,
     followups,
     inventory,
@@ -123,8 +124,9 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
 
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
-                   stats, lookup, evidence, refund_instructions, admin):
+                   stats, lookup, evidence, refund_instructions, admin, delegations):
         app.include_router(module.router)
+    app.include_router(delegations.people_router)
     # The staff web app (web/, built by `make run` / `make test` into web/dist): static files calling this
     # same API, so it has no rules of its own.
     if (WEB_DIST / "index.html").exists():

@@ -213,6 +213,7 @@ class TimelineEntry(BaseModel):
     kind: str
     actor: str = Field(description="the login of who did it, or system / temporal")
     actor_name: str | None = Field(default=None, description="that person's name (null for system and temporal)")
+    on_behalf_of_name: str | None = Field(default=None, description="a substitute's step: the absent colleague's name")
     detail: dict
 
 

@@ -250,6 +250,10 @@ class RefundCase(Base):
             unique=True,
             postgresql_where=text("stage <> 'closed'"),
         ),
+        # The case lists, newest first (read backwards): a project's, every project's, the open ones.
+        Index("ix_refund_cases_project_registered", "project_id", "registered_at", "id"),
+        Index("ix_refund_cases_registered", "registered_at", "id"),
+        Index("ix_refund_cases_open_registered", "registered_at", "id", postgresql_where=text("stage <> 'closed'")),
     )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Project
-from db.org_models import CityCompany, Membership
+from db.models import Project, User
+from db.org_models import CityCompany, Delegation, Membership
 from domain.access import Access, Grant
 
 
@@ -33,18 +35,32 @@ def grant(session: Session, user_id: int, role: str, *, project_id: int | None =
     return m
 
 
-def load_access(session: Session, user_id: int) -> Access:
-    """The person's live memberships, resolved (city memberships to the city's projects): two queries."""
-    grants = [
-        Grant(role, scope, project_id, city_id)
-        for role, scope, project_id, city_id in session.execute(
-            select(Membership.role, Membership.scope, Membership.project_id, Membership.city_company_id)
-            .where(Membership.user_id == user_id, Membership.revoked_at.is_(None))
+def _grants(session: Session, user_ids: list[int]) -> list[tuple[int, Grant]]:
+    return [
+        (user_id, Grant(role, scope, project_id, city_id))
+        for user_id, role, scope, project_id, city_id in session.execute(
+            select(Membership.user_id, Membership.role, Membership.scope, Membership.project_id,
+                   Membership.city_company_id)
+            .where(Membership.user_id.in_(user_ids), Membership.revoked_at.is_(None))
         )
     ]
-    cities = {g.city_company_id for g in grants if g.scope == "city"}
+
+
+def load_access(session: Session, user_id: int, *, now: datetime | None = None) -> Access:
+    """The person's live memberships, resolved (city memberships to the city's projects), with the roles of
+    the active colleagues they stand in for now (a delegation in force, not ended): three queries at most."""
+    now = now or datetime.now(timezone.utc)
+    delegators = list(session.scalars(
+        select(Delegation.delegator_id).join(User, User.id == Delegation.delegator_id)
+        .where(Delegation.substitute_id == user_id, Delegation.ended_at.is_(None), Delegation.starts_at <= now,
+               Delegation.ends_at > now, User.active.is_(True))
+    ))
+    rows = _grants(session, [user_id, *delegators])
+    grants = [g for uid, g in rows if uid == user_id]
+    lent = [(uid, g) for uid, g in rows if uid != user_id]
+    cities = {g.city_company_id for _, g in rows if g.scope == "city"}
     city_projects: dict[int, list[int]] = {}
     if cities:
         for pid, cid in session.execute(select(Project.id, Project.city_company_id).where(Project.city_company_id.in_(cities))):
             city_projects.setdefault(cid, []).append(pid)
-    return Access.resolve(grants, city_projects)
+    return Access.resolve(grants, city_projects, lent)

@@ -53,3 +53,25 @@ class Membership(Base):
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Delegation(Base):
+    """An out-of-office substitute (代理): from `starts_at` to `ends_at` the substitute acts with the
+    delegator's roles in their scopes, on the delegator's behalf; `ended_at` stops it early. Kept after it ends."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="delegation_period"),
+        CheckConstraint("delegator_id <> substitute_id", name="delegation_two_people"),
+        Index("ix_delegations_substitute_live", "substitute_id", "ends_at", postgresql_where=text("ended_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

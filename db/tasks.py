@@ -40,9 +40,10 @@ def inbox(
     overdue: bool | None, limit: int, cursor: str | None, now: datetime,
 ) -> tuple[list, int, str | None]:
     """(rows of Task, case_no, claimant's name; total matching; next cursor). view: mine (claimed by me),
-    pool (unclaimed in my pools), all (both)."""
+    pool (unclaimed in my pools), all (both). A substitute's "mine" holds the tasks their absent colleagues
+    claimed, and their pools the colleagues' roles (db.org.load_access)."""
     access: Access = user.access  # type: ignore[attr-defined]
-    mine = Task.claimed_by == user.id
+    mine = Task.claimed_by.in_(sorted({user.id} | access.delegators))  # and those of colleagues I stand in for
     pool = and_(Task.claimed_by.is_(None), pool_filter(access))
     conds = [Task.status == TaskStatus.OPEN, {"mine": mine, "pool": pool}.get(view, or_(mine, pool))]
     if kind:

@@ -52,13 +52,15 @@ def scope_error(role: str, scope: str, project_id: int | None, city_company_id: 
 
 @dataclass(frozen=True)
 class Access:
-    """A person's live memberships, resolved: for each role, the projects it covers (None: every project)."""
+    """A person's live memberships, resolved: for each role, the projects it covers (None: every project).
+    `behalf`: the roles they hold only as a substitute — (role, projects, the colleague they stand in for)."""
 
     by_role: dict[str, frozenset[int] | None] = field(default_factory=dict)
+    behalf: tuple[tuple[str, frozenset[int] | None, int], ...] = ()
+    own: dict[str, frozenset[int] | None] | None = None  # by_role without the delegations (None: the same)
 
-    @classmethod
-    def resolve(cls, grants: Iterable[Grant], city_projects: dict[int, Iterable[int]]) -> Access:
-        """`city_projects`: city company id → its project ids (for the city grants among `grants`)."""
+    @staticmethod
+    def _resolve(grants: Iterable[Grant], city_projects: dict[int, Iterable[int]]) -> dict[str, frozenset[int] | None]:
         out: dict[str, set[int] | None] = {}
         for g in grants:
             if g.scope == "group":
@@ -68,7 +70,42 @@ class Access:
                 continue
             ids = {g.project_id} if g.scope == "project" else set(city_projects.get(g.city_company_id, ()))
             out.setdefault(g.role, set()).update(i for i in ids if i is not None)
-        return cls({r: (None if p is None else frozenset(p)) for r, p in out.items()})
+        return {r: (None if p is None else frozenset(p)) for r, p in out.items()}
+
+    @classmethod
+    def resolve(cls, grants: Iterable[Grant], city_projects: dict[int, Iterable[int]],
+                delegated: Iterable[tuple[int, Grant]] = ()) -> Access:
+        """`city_projects`: city company id → its project ids (for the city grants). `delegated`: (colleague's
+        user id, one of their grants) for each colleague this person stands in for now: the person acts with
+        those roles in those scopes too, on the colleague's behalf."""
+        own = cls._resolve(grants, city_projects)
+        lent: dict[int, list[Grant]] = {}
+        for delegator, g in delegated:
+            lent.setdefault(delegator, []).append(g)
+        merged: dict[str, frozenset[int] | None] = dict(own)
+        behalf = []
+        for delegator, gs in sorted(lent.items()):
+            for role, projects in cls._resolve(gs, city_projects).items():
+                behalf.append((role, projects, delegator))
+                if role in merged:
+                    mine = merged[role]
+                    merged[role] = None if mine is None or projects is None else mine | projects
+                else:
+                    merged[role] = projects
+        return cls(merged, tuple(behalf), own if behalf else None)
+
+    def on_behalf_of(self, role: str, project_id: int) -> int | None:
+        """Acting in `role` in `project_id`: None when the person holds it themselves, else the colleague they
+        stand in for (the first whose delegation covers it)."""
+        own = self.by_role if self.own is None else self.own
+        if role in own and (own[role] is None or project_id in own[role]):
+            return None
+        return next((d for r, p, d in self.behalf if r == role and (p is None or project_id in p)), None)
+
+    @property
+    def delegators(self) -> frozenset[int]:
+        """The colleagues this person stands in for now."""
+        return frozenset(d for _, _, d in self.behalf)
 
     @property
     def roles(self) -> frozenset[str]:

@@ -41,6 +41,14 @@ class Actor:
     user_id: int
     username: str
     role: str
+    # A substitute acting for an absent colleague (a delegation): that colleague. Four eyes counts both people.
+    on_behalf_of: int | None = None
+    on_behalf_of_username: str | None = None
+
+    @property
+    def people(self) -> set[int]:
+        """The person acting and, for a substitute, the one they act for."""
+        return {self.user_id} | ({self.on_behalf_of} if self.on_behalf_of is not None else set())
 
 
 @dataclass(frozen=True)

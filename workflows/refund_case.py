@@ -7,6 +7,7 @@ each), SLA timers race them, the rules come from domain/. Deterministic: no I/O,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.sla import escalation_roles
     from workflows.contracts import (
         DEPARTMENTS,
+        Actor,
         ArchiveSubmission,
         AssessmentSubmission,
         BuyerChoice,
@@ -211,8 +213,11 @@ class RefundCaseWorkflow:
             retry_policy=ACTIVITY_RETRY,
         )
 
-    async def _step(self, key: str, record: StepRecord, message: str) -> StepResult:
-        """Write a human step; on a business refusal from the activity, free the step and refuse."""
+    async def _step(self, key: str, record: StepRecord, message: str, actor: Actor | None = None) -> StepResult:
+        """Write a human step; on a business refusal from the activity, free the step and refuse. A substitute's
+        step names the colleague they act for in its event (detail.on_behalf_of), for the timeline."""
+        if actor is not None and actor.on_behalf_of_username:
+            record = dataclasses.replace(record, detail={**record.detail, "on_behalf_of": actor.on_behalf_of_username})
         try:
             await self._write(record, human=True)
         except Exception as err:
@@ -241,7 +246,7 @@ class RefundCaseWorkflow:
     async def submit_intake(self, sub: IntakeSubmission) -> StepResult:
         self._claim("intake")
         self._intake = sub
-        self._participants.add(sub.actor.user_id)
+        self._participants |= sub.actor.people
         self._stage = "assessment"
         now = workflow.now()
         tasks = tuple(
@@ -276,7 +281,7 @@ class RefundCaseWorkflow:
                 submitted_at=now,
             ),
         )
-        return await self._step("intake", record, "intake recorded; assessment tasks sent")
+        return await self._step("intake", record, "intake recorded; assessment tasks sent", sub.actor)
 
     @submit_intake.validator
     def _validate_intake(self, sub: IntakeSubmission) -> None:
@@ -300,7 +305,7 @@ class RefundCaseWorkflow:
         dept = sub.actor.role
         self._claim(f"assessment:{dept}")
         self._assessments[dept] = sub
-        self._participants.add(sub.actor.user_id)
+        self._participants |= sub.actor.people
         if dept == "finance":
             assert sub.loss is not None
             self._loss_total = sub.loss.total
@@ -331,7 +336,7 @@ class RefundCaseWorkflow:
             open_tasks=open_tasks,
             patch=CasePatch(**patch_kwargs),
         )
-        return await self._step(f"assessment:{dept}", record, f"{dept} assessment recorded")
+        return await self._step(f"assessment:{dept}", record, f"{dept} assessment recorded", sub.actor)
 
     @submit_assessment.validator
     def _validate_assessment(self, sub: AssessmentSubmission) -> None:
@@ -342,7 +347,7 @@ class RefundCaseWorkflow:
             raise _conflict("the intake form has not been submitted yet")
         if f"assessment:{dept}" in self._claimed:
             raise _conflict(f"{dept} has already submitted its assessment; finance may revise the loss instead")
-        if sub.actor.user_id in self._assessor_ids() or sub.actor.user_id == self._inp.registered_by.user_id:
+        if sub.actor.people & (self._assessor_ids() | {self._inp.registered_by.user_id}):
             raise _forbidden("one person may give only one part of the assessment and may not assess their own case")
         if dept == "finance":
             if sub.loss is None:
@@ -367,7 +372,7 @@ class RefundCaseWorkflow:
                 )
 
     def _assessor_ids(self) -> set[int]:
-        return {a.actor.user_id for a in self._assessments.values()}
+        return {i for a in self._assessments.values() for i in a.actor.people}
 
     def _assessment_view(self) -> dict[str, dict]:
         view: dict[str, dict] = {}
@@ -494,7 +499,7 @@ class RefundCaseWorkflow:
                 escalation_reasons=self._escalation_reasons(),
             ),
         )
-        return await self._step(key, record, "loss revised; escalation re-evaluated")
+        return await self._step(key, record, "loss revised; escalation re-evaluated", rev.actor)
 
     @revise_loss.validator
     def _validate_revision(self, rev: LossRevision) -> None:
@@ -544,7 +549,7 @@ class RefundCaseWorkflow:
             open_tasks=open_tasks,
             patch=CasePatch(**patch),
         )
-        return await self._step(key, record, "approved" if dec.approve else "rejected: legal route")
+        return await self._step(key, record, "approved" if dec.approve else "rejected: legal route", dec.actor)
 
     @decide_gm.validator
     def _validate_gm(self, dec: GmDecision) -> None:
@@ -552,7 +557,7 @@ class RefundCaseWorkflow:
             raise _forbidden("only the city-company general manager decides escalated cases")
         if self._gm_round == 0 or f"gm_approval:{self._gm_round}" in self._claimed:
             raise _conflict("this case is not waiting for a city GM decision")
-        if dec.actor.user_id in self._participants:
+        if dec.actor.people & self._participants:
             raise _forbidden("four eyes: whoever registered or assessed this case may not approve it")
 
     # ------------------------------------------------------------ solution and choice
@@ -583,7 +588,7 @@ class RefundCaseWorkflow:
             ),
             patch=CasePatch(stage="choice", options=tuple(self._option_view(o) for o in options)),
         )
-        return await self._step("solution", record, f"{len(options)} options offered")
+        return await self._step("solution", record, f"{len(options)} options offered", offer.actor)
 
     @offer_solution.validator
     def _validate_offer(self, offer: SolutionOffer) -> None:
@@ -698,7 +703,7 @@ class RefundCaseWorkflow:
             **record_kwargs,
         )
         try:
-            return await self._step("choice", record, f"path {choice.kind.value} recorded")
+            return await self._step("choice", record, f"path {choice.kind.value} recorded", choice.actor)
         except ApplicationError:
             self._choice = None
             self._refund_amount = None
@@ -758,7 +763,7 @@ class RefundCaseWorkflow:
             patch=CasePatch(stage="archive", deadlines=self._deadline_view()),
         )
         try:
-            return await self._step("contract_cancellation", record, "online contract cancelled")
+            return await self._step("contract_cancellation", record, "online contract cancelled", sub.actor)
         except ApplicationError:
             self._contract_cancelled = False
             self._outcome_at = None
@@ -821,7 +826,7 @@ class RefundCaseWorkflow:
             ),
         )
         try:
-            result = await self._step("archive", record, "archived; case closed")
+            result = await self._step("archive", record, "archived; case closed", sub.actor)
         except ApplicationError:
             self._stage = "archive"
             raise

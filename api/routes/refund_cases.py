@@ -170,7 +170,7 @@ def list_cases(
         .join(Unit, Unit.id == RefundCase.unit_id)
         .join(Building, Building.id == Unit.building_id)
         .join(Customer, Customer.id == RefundCase.customer_id)
-        .order_by(RefundCase.registered_at.desc())
+        .order_by(RefundCase.registered_at.desc(), RefundCase.id.desc())
         .limit(limit)
         .offset(offset)
     )
@@ -271,9 +271,10 @@ def timeline(
 ) -> Timeline:
     case = get_case(session, case_id=case_id)
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()
-    names = display_names(session, (e.actor for e in events))
+    names = display_names(session, [*(e.actor for e in events), *((e.detail or {}).get("on_behalf_of") for e in events)])
     entries = [
-        TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, actor_name=names.get(e.actor), detail=e.detail)
+        TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, actor_name=names.get(e.actor), detail=e.detail,
+                      on_behalf_of_name=names.get((e.detail or {}).get("on_behalf_of")))
         for e in events
     ]
 

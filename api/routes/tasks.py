@@ -73,7 +73,7 @@ def my_tasks(
 NOT_YOURS = "this task is for {role} in its project; it is not yours"
 
 
-@router.get("/{task_id}", response_model=TaskDetail, summary="One of the caller's tasks, open or done",
+@router.get("/{task_id}", response_model=TaskDetail, summary="One of the caller's tasks (or of their project, for its manager), open or done",
             responses={403: {"description": "The task is another role's (`forbidden`)."}})
 def one_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(require_roles(*STAFF))]) -> TaskDetail:
     claimant = User.__table__.alias("claimant")
@@ -87,7 +87,8 @@ def one_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(re
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     task, case_no, completed_by_name, claimed_by_name = row
-    if not eligible(user.access, task):  # type: ignore[attr-defined]
+    # Its pool's people see it, and the project's manager (who may reassign it).
+    if not eligible(user.access, task) and "manager" not in user.access.roles_in(task.project_id):  # type: ignore[attr-defined]
         raise Forbidden(NOT_YOURS.format(role=task.role))
     out = task_out(task, case_no, datetime.now(timezone.utc), claimed_by_name)
     return TaskDetail(**out.model_dump(), status=task.status, completed_at=task.completed_at,
@@ -153,7 +154,8 @@ def complete_task(
         raise NotFound(f"task {task_id} does not exist")
     if not eligible(user.access, task):  # type: ignore[attr-defined]
         raise Forbidden(NOT_YOURS.format(role=task.role))
-    if task.claimed_by is not None and task.claimed_by != user.id and task.status == TaskStatus.OPEN:
+    mine = {user.id} | user.access.delegators  # type: ignore[attr-defined]  # and the colleagues I stand in for
+    if task.claimed_by is not None and task.claimed_by not in mine and task.status == TaskStatus.OPEN:
         holder = session.scalar(select(User.display_name).where(User.id == task.claimed_by))
         raise Forbidden(f"task {task_id} is claimed by {holder}; ask them or the project's manager to release it")
     user.role = task.role  # the person acts in the task's role
@@ -201,7 +203,10 @@ def _complete_workflow_step(
     which Temporal answers with the first outcome instead of running it again."""
     if task.status != TaskStatus.OPEN and not (key and task.completed_by == user.id):
         raise _taken(session, task.id)
-    actor = Actor(user_id=user.id, username=user.username, role=user.role)
+    behalf = user.access.on_behalf_of(task.role, task.project_id)  # type: ignore[attr-defined]
+    behalf_login = session.scalar(select(User.username).where(User.id == behalf)) if behalf is not None else None
+    actor = Actor(user_id=user.id, username=user.username, role=user.role, on_behalf_of=behalf,
+                  on_behalf_of_username=behalf_login)
     step, payload = _workflow_step(task.kind, body, actor, task, session, cipher)
     task_id, case_id, case_no, workflow_id = task.id, task.case_id, task.case_no, task.workflow_id
     update_id = f"task-{task_id}-" + (f"k{key_digest(user.id, key)}" if key else uuid.uuid4().hex)

@@ -90,3 +90,15 @@ def test_the_actions_name_the_same_roles_as_the_routes():
     assert set(ACTIONS["cases"]) == set(STAFF)
     assert set(ACTIONS["evidence"]) == set(UPLOADERS)
     assert set(ACTIONS["stats"]) == set(STATS_ROLES)
+
+
+def test_a_substitute_acts_with_the_colleagues_roles_in_their_scope_and_on_their_behalf():
+    own = [Grant("sales", "project", project_id=1)]
+    lent = [(7, Grant("manager", "project", project_id=2)), (7, Grant("sales", "project", project_id=3))]
+    a = Access.resolve(own, CITY_PROJECTS, lent)
+    assert a.roles_in(2) == {"manager"} and a.roles_in(3) == {"sales"} and a.roles_in(1) == {"sales"}
+    assert a.projects_for(["sales"]) == {1, 3}
+    assert a.on_behalf_of("manager", 2) == 7 and a.on_behalf_of("sales", 3) == 7
+    assert a.on_behalf_of("sales", 1) is None  # their own role there
+    assert a.on_behalf_of("manager", 1) is None and a.delegators == {7}
+    assert Access.resolve(own, CITY_PROJECTS).delegators == frozenset()

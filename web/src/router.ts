@@ -27,7 +27,9 @@ const routes: RouteRecordRaw[] = [
   { path: "/stats", name: "stats", component: () => import("./views/StatsView.vue"), meta: { access: "stats" } },
   { path: "/refunds", name: "refunds", component: () => import("./views/RefundsView.vue"), meta: { access: "refunds" } },
   { path: "/qr", name: "qr", component: () => import("./views/QrView.vue"), meta: { access: "qr" } },
+  { path: "/admin", name: "admin", component: () => import("./views/AdminView.vue"), meta: { access: "admin" } },
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
+  { path: "/delegation", name: "delegation", component: () => import("./views/DelegationView.vue"), meta: { access: "cases" } },
   { path: "/:pathMatch(.*)*", redirect: "/home" },
 ];
 
@@ -41,6 +43,8 @@ export const NAV: { name: string; label: string; access?: string }[] = [
   { name: "stats", label: "nav_stats", access: "stats" },
   { name: "refunds", label: "nav_refunds", access: "refunds" },
   { name: "qr", label: "nav_qr", access: "qr" },
+  { name: "delegation", label: "nav_delegation", access: "cases" },
+  { name: "admin", label: "nav_admin", access: "admin" },
   { name: "policy", label: "nav_policy" },
 ];
 
