@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.ledger import retention_remaining, set_unit_state
+from db.escalation import escalate_if_nobody_may
 from db.refund_cases import open_task_row
 from db.models import (
     CaseEvent,
@@ -34,6 +35,7 @@ from db.models import (
     Unit,
     UnitState,
 )
+from domain.access import FOUR_EYES_KINDS
 from domain.refund import retention_draw_allowed
 from workflows.contracts import (
     CasePatch,
@@ -157,6 +159,9 @@ class RefundActivities:
                     conn.execute(CLOSE_TASKS, {**closing, "t_keys": list(keys)})
             if rec.open_tasks:
                 _insert_rows(conn, INSERT_TASKS, [open_task_row(case_id, project_id, t, rec.at) for t in rec.open_tasks])
+                for t in rec.open_tasks:  # a four-eyes step nobody at its level may take goes one level up
+                    if t.kind in FOUR_EYES_KINDS:
+                        escalate_if_nobody_may(s, case_id, project_id, t.key, t.kind, t.role, rec.at)
             if rec.notifications:
                 _insert_rows(conn, INSERT_NOTIFICATIONS, [
                     dict(case_id=case_id, notification_key=n.key, role=n.role, message=n.message, created_at=rec.at)

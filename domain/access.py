@@ -143,3 +143,13 @@ def acting_role(access: Access, primary: str, allowed: Iterable[str], project_id
     if primary in held and primary in allowed:
         return primary
     return next((r for r in allowed if r in held), None)
+
+
+# Where a four-eyes step goes when nobody at its level may take it (project → city company → group): the
+# city GM's approval to HQ risk control. Only steps with a four-eyes rule are checked (db/escalation.py).
+ONE_LEVEL_UP = {"citygm": "hqrisk"}
+FOUR_EYES_KINDS = ("gm_approval",)
+
+
+def one_level_up(role: str) -> str | None:
+    return ONE_LEVEL_UP.get(role)

@@ -66,8 +66,12 @@ class Factory:
                 s.add(u)
                 out[role] = u
             s.flush()
-            for role, u in out.items():  # group-wide, as one office's single account per role was
-                grant(s, u.id, u.role)
+            for role, u in out.items():  # group-wide, as one office's single account per role was, but the
+                if u.role == "citygm":  # city GM is a city company's: the two the factory's projects are in
+                    for company in ("测试城市公司", "上海公司"):
+                        grant(s, u.id, "citygm", city_company_id=city_company_id(s, company))
+                else:
+                    grant(s, u.id, u.role)
         return out
 
     def project(self, s: Session, *, name: str | None = None, city: str = "杭州", city_company: str = "测试城市公司",
@@ -113,11 +117,12 @@ class Factory:
         price: Decimal = Decimal("2000000"),
         retention_budget: Decimal = Decimal("100000"),
         users: dict[str, User] | None = None,
+        city_company: str = "上海公司",
     ) -> Scenario:
         users = users or self.users()
         unit_state = {"deposit_paid": UnitState.SUBSCRIBED, "online_signed": UnitState.SIGNED, "loan_disbursed": UnitState.SIGNED}[stage]
         with self.sf.begin() as s:
-            p = self.project(s, city="上海", city_company="上海公司", marketing_budget=retention_budget * 20)
+            p = self.project(s, city="上海", city_company=city_company, marketing_budget=retention_budget * 20)
         customer_id, id_number, phone = self.customer(consultant_id=users["sales"].id, project_id=p.id)
         with self.sf.begin() as s:
             s.add(RetentionLedgerEntry(project_id=p.id, amount=retention_budget, memo="年度挽留预算"))

@@ -553,7 +553,7 @@ class RefundCaseWorkflow:
 
     @decide_gm.validator
     def _validate_gm(self, dec: GmDecision) -> None:
-        if dec.actor.role != "citygm":
+        if dec.actor.role not in ("citygm", "hqrisk"):  # HQ risk control when every city GM is conflicted
             raise _forbidden("only the city-company general manager decides escalated cases")
         if self._gm_round == 0 or f"gm_approval:{self._gm_round}" in self._claimed:
             raise _conflict("this case is not waiting for a city GM decision")

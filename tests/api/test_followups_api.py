@@ -17,13 +17,14 @@ def api(factory, http) -> Api:
     return Api(http, factory.users(), factory.project_id())
 
 
-def make_warning(session_factory, level: str = "orange", **kw) -> int:
+def make_warning(session_factory, level: str = "orange", customer_id: int | None = None, **kw) -> int:
     now = datetime.now(timezone.utc)
     key = uuid.uuid4().hex
     with session_factory.begin() as s:
-        # No customer: a hard-coded customer id would belong to whichever test created customer 1 first.
+        # No customer by default (a warning of no project: group-wide readers only); a hard-coded customer id
+        # would belong to whichever test created customer 1 first.
         w = WarningRecord(
-            warning_key=f"test:{key}", customer_id=None, case_ref=f"test-{key[:8]}", level=level,
+            warning_key=f"test:{key}", customer_id=customer_id, case_ref=f"test-{key[:8]}", level=level,
             rules=[{"rule": "refund_policy_inquiries", "score": 40, "detail": "3 inquiries"},
                    {"rule": "visits_dropped_no_appointment", "score": 30, "detail": ""}],
             risk_score=70, raised_at=now, response_due=now + timedelta(hours=2),
@@ -34,8 +35,9 @@ def make_warning(session_factory, level: str = "orange", **kw) -> int:
         return w.id
 
 
-async def test_open_warnings_are_listed_for_the_roles_that_watch_or_answer_them(api, session_factory):
-    wid = make_warning(session_factory)
+async def test_open_warnings_are_listed_for_the_roles_that_watch_or_answer_them(api, factory, session_factory):
+    customer, _, _ = factory.customer(project_id=api.project_id)  # a customer of a project in the GM's city
+    wid = make_warning(session_factory, customer_id=customer)
     for role in ("manager", "citygm", "hqrisk", "ops"):
         r = await api.get(role, "/api/warnings", params={"open": "true"})
         assert r.status_code == 200, r.text
@@ -147,3 +149,11 @@ async def test_the_sweep_raises_visits_dropped_without_a_new_record(api, session
     r = await api.post("manager", "/api/warnings/sweep")
     assert r.status_code == 200 and mine(r.json()["changed"]) == []
     assert [x["id"] for x in mine((await api.get("manager", "/api/warnings")).json())] == [w["id"]]
+
+
+async def test_a_warning_of_no_project_is_for_group_wide_readers_only(api, session_factory):
+    wid = make_warning(session_factory)  # no customer: it belongs to no project
+    assert wid in [w["id"] for w in (await api.get("hqrisk", "/api/warnings")).json()]
+    assert wid not in [w["id"] for w in (await api.get("citygm", "/api/warnings")).json()]  # a city company's GM
+    r = await api.post("citygm", f"/api/warnings/{wid}/respond", json={"note": "x"})
+    assert r.status_code == 404

@@ -8,8 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from db.models import IntakeForm, RefundCase, RefundInstruction, Task, Unit
+from api.security import hash_password
+from db.models import IntakeForm, RefundCase, RefundInstruction, Task, Unit, User
+from db.org import city_company_id, grant
 from tests.api.conftest import Api
+from tests.factories import TEST_PASSWORD
 
 
 @pytest.fixture
@@ -150,15 +153,54 @@ async def test_an_offer_with_one_option_is_refused_over_http(world):
     assert detail["stage"] == "solution" and detail["options"] == []
 
 
-async def test_escalated_case_waits_for_the_city_gm_and_the_registrant_gm_may_not_approve(world):
-    sc, api = world
-    case = await register(api, sc, role="citygm")
+def city_gms(factory, session_factory, http, n: int):
+    """A scenario in a city company of its own whose only city GMs are `n` new people (the factory's own city
+    GM covers other companies only), and an Api that signs them in as gm0, gm1, ..."""
+    company = f"独立城市公司-{uuid.uuid4().hex[:6]}"
+    users = factory.users()
+    sc = factory.scenario(users=users, city_company=company, deposit=Decimal("50000"))
+    gms = {}
+    with session_factory.begin() as s:
+        pw = hash_password(TEST_PASSWORD)
+        for i in range(n):
+            u = User(username=f"gm{i}-{uuid.uuid4().hex[:6]}", display_name=f"总经理{i}", role="citygm", password_hash=pw)
+            s.add(u)
+            s.flush()
+            grant(s, u.id, "citygm", city_company_id=city_company_id(s, company))
+            gms[f"gm{i}"] = u
+    return sc, Api(http, {**users, **gms})
+
+
+async def escalated_case(api: Api, sc, registrant: str) -> str:
+    case = await register(api, sc, role=registrant)
     assert (await api.complete("frontdesk", case["id"], "intake", intake_body(sc))).status_code == 200
     await assess_all(api, case["id"], loss="75000.00")
     detail = (await api.get("manager", f"/api/refund-cases/{case['id']}")).json()
     assert detail["stage"] == "gm_approval" and detail["needs_gm"]
-    r = await api.complete("citygm", case["id"], "gm_approval", {"approve": True})
+    return case["id"]
+
+
+async def test_the_registrant_gm_may_not_approve_and_another_city_gm_does(factory, session_factory, http):
+    factory.policy()
+    sc, api = city_gms(factory, session_factory, http, 2)
+    cid = await escalated_case(api, sc, "gm0")
+    r = await api.complete("gm0", cid, "gm_approval", {"approve": True})
     assert r.status_code == 403 and "four eyes" in r.json()["detail"]
+    r = await api.complete("gm1", cid, "gm_approval", {"approve": True})
+    assert r.status_code == 200, r.text
+
+
+async def test_when_the_only_city_gm_registered_the_case_its_approval_goes_to_hq_risk(factory, session_factory, http):
+    factory.policy()
+    sc, api = city_gms(factory, session_factory, http, 1)
+    cid = await escalated_case(api, sc, "gm0")
+    inbox = (await api.get("gm0", "/api/tasks", params={"case_id": cid})).json()["items"]
+    assert inbox == []  # not waiting for the one person who may not decide it
+    timeline = (await api.get("manager", f"/api/refund-cases/{cid}/timeline")).json()["entries"]
+    moved = [e for e in timeline if e["kind"] == "task_escalated"]
+    assert len(moved) == 1 and moved[0]["detail"]["to_role"] == "hqrisk" and "four eyes" in moved[0]["detail"]["reason"]
+    r = await api.complete("hqrisk", cid, "gm_approval", {"approve": True})
+    assert r.status_code == 200 and r.json()["stage"] == "solution", r.text
 
 
 async def test_personal_data_is_masked_in_responses_and_absent_from_workflow_history(world, dev_env):

@@ -589,3 +589,22 @@ def test_hostile_text_from_the_api_is_rendered_as_text(browser, app_url, office)
     assert page.evaluate("typeof window.__p") == "undefined"
     office.shot(page, "hostile-text-as-text-phone")
     ctx.close()
+
+
+def test_a_manager_of_two_projects_switches_between_them_and_the_front_desk_has_one(browser, app_url):
+    """刘芳 manages 滨江府 and 西溪云庐: the header offers both, and the board follows the switch (西溪云庐 has one
+    building, 滨江府 two). The front desk works in one project: no switch."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    sign_in(page, app_url, "manager")
+    switch = page.locator("#project")
+    expect(switch.locator("option")).to_have_text(["滨江府 (示范项目)", "西溪云庐"])
+    page.goto(f"{app_url}/app/#/board")
+    expect(page.get_by_role("heading", name="2号楼")).to_be_visible()
+    switch.select_option(label="西溪云庐")
+    expect(page.get_by_role("heading", name="1号楼")).to_be_visible()
+    expect(page.get_by_role("heading", name="2号楼")).to_have_count(0)
+    page.evaluate("sessionStorage.clear()")
+    sign_in(page, app_url, "frontdesk")
+    expect(page.locator("#project")).to_have_count(0)
+    ctx.close()

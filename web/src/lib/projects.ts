@@ -25,10 +25,12 @@ export function forgetProjects(): void {
   cache = null;
 }
 
-/** The project a screen shows: the one the address names (?project=), else the first. */
-export function pickProject(list: Project[], wanted: unknown): number | null {
+/** The project a screen shows: the one the address names (?project=), else the one the person works in
+ * (the header's switcher) when it is among theirs, else their first. */
+export function pickProject(list: Project[], wanted: unknown, current: number | null = null): number | null {
   const raw = Array.isArray(wanted) ? wanted[0] : wanted;
   const id = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : null;
   if (id !== null) return id; // an unknown id is the server's to refuse (404), as the address asked
+  if (current !== null && list.some((p) => p.id === current)) return current;
   return list[0]?.id ?? null;
 }

@@ -206,7 +206,8 @@ export default {
     "origin": "Origin",
     "task_claimed": "Task claimed",
     "task_released": "Task released to its pool",
-    "task_reassigned": "Task reassigned"
+    "task_reassigned": "Task reassigned",
+    "task_escalated": "Task moved one level up"
   },
   "commission": "Commission accrued",
   "advertising": "Advertising allocation",

@@ -206,7 +206,8 @@ export default {
     "origin": "来源",
     "task_claimed": "认领任务",
     "task_released": "放回任务池",
-    "task_reassigned": "转派任务"
+    "task_reassigned": "转派任务",
+    "task_escalated": "任务上移一级"
   },
   "commission": "已计提佣金",
   "advertising": "广告费分摊",

@@ -19,7 +19,7 @@ export interface TokenAnswer {
   display_name: string;
 }
 
-const KEYS = { token: "ef.token", refresh: "ef.refresh", user: "ef.user", me: "ef.me" } as const;
+const KEYS = { token: "ef.token", refresh: "ef.refresh", user: "ef.user", me: "ef.me", project: "ef.project" } as const;
 
 function read(key: string): string | null {
   try {
@@ -43,6 +43,8 @@ export const useSession = defineStore("session", () => {
   const user = ref<SessionUser | null>(readJson<SessionUser>(KEYS.user));
   /** GET /api/me: the person's memberships, projects and permitted actions (what the screens show). */
   const me = ref<Me | null>(readJson<Me>(KEYS.me));
+  /** The project the person is working in (the header's switcher), for screens whose address names none. */
+  const projectId = ref<number | null>(readJson<number>(KEYS.project));
   let refreshing: Promise<boolean> | null = null;
 
   const signedIn = computed(() => !!token.value && !!user.value);
@@ -62,8 +64,14 @@ export const useSession = defineStore("session", () => {
     sessionStorage.setItem(KEYS.me, JSON.stringify(answer));
   }
 
+  function setProject(id: number | null): void {
+    projectId.value = id;
+    if (id === null) sessionStorage.removeItem(KEYS.project);
+    else sessionStorage.setItem(KEYS.project, JSON.stringify(id));
+  }
+
   function clear(): void {
-    token.value = refreshToken.value = user.value = me.value = null;
+    token.value = refreshToken.value = user.value = me.value = projectId.value = null;
     for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
   }
 
@@ -107,5 +115,5 @@ export const useSession = defineStore("session", () => {
   /** May the person do `what` somewhere (in `projectId` when given)? The server's answer (/api/me). */
   const may = (what: string, projectId?: number | null) => mayDo(me.value, what, projectId);
 
-  return { token, refreshToken, user, me, signedIn, role, set, setMe, clear, refresh, signOut, may };
+  return { token, refreshToken, user, me, projectId, signedIn, role, set, setMe, setProject, clear, refresh, signOut, may };
 });

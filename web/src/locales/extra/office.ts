@@ -2,6 +2,7 @@
 // The same keys in both languages (src/i18n.test.ts checks).
 export default {
   zh: {
+    project_switch: "切换项目",
     project: "项目",
     no_projects: "暂无项目",
     no_refunds: "暂无退款指令",
@@ -41,6 +42,7 @@ export default {
     },
   },
   en: {
+    project_switch: "Switch project",
     project: "Project",
     no_projects: "No projects",
     no_refunds: "No refund instructions",
