@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from db.ledger import retention_remaining, set_unit_state
 from db.escalation import escalate_if_nobody_may
+from db.notices import notice_kind, notify_opened_tasks, write_notice
 from db.refund_cases import open_task_row
 from db.models import (
     CaseEvent,
@@ -162,11 +163,15 @@ class RefundActivities:
                 for t in rec.open_tasks:  # a four-eyes step nobody at its level may take goes one level up
                     if t.kind in FOUR_EYES_KINDS:
                         escalate_if_nobody_may(s, case_id, project_id, t.key, t.kind, t.role, rec.at)
+                notify_opened_tasks(s, case_id, project_id, [t.key for t in rec.open_tasks], rec.at)
             if rec.notifications:
                 _insert_rows(conn, INSERT_NOTIFICATIONS, [
                     dict(case_id=case_id, notification_key=n.key, role=n.role, message=n.message, created_at=rec.at)
                     for n in rec.notifications
                 ])
+                for n in rec.notifications:  # and into the outbox, to the role's people of the project
+                    write_notice(s, key=f"case:{case_id}:{n.key}", kind=notice_kind(n.key), project_id=project_id,
+                                 role=n.role, title=n.message, link=f"/case/{case_id}", case_id=case_id, at=rec.at)
             if rec.breach is not None:
                 b = rec.breach
                 conn.execute(INSERT_SLA_BREACH, dict(
@@ -211,6 +216,7 @@ class RefundActivities:
                     status=TaskStatus.OPEN,
                     created_at=rec.at,
                 )])
+                notify_opened_tasks(s, case_id, project_id, ["refund_payment"], rec.at)
             if rec.transfer is not None:
                 self._transfer(s, rec.transfer)
             if rec.completion is not None:

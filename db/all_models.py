@@ -10,6 +10,7 @@ from db import (  # noqa: F401
     idempotency_models,
     inventory_models,
     models,
+    notice_models,
     org_models,
     signin_models,
 )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.errors import Conflict, Invalid, NotFound
 from db.ledger import set_unit_state
+from db.notices import notify_opened_tasks
 from db.models import (
     RefundCase,
     RefundPolicyVersion,
@@ -151,6 +152,7 @@ def open_refund_case(
     session.flush()
     session.add(Task(**open_task_row(case.id, case.project_id, t, registered_at)))
     session.flush()
+    notify_opened_tasks(session, case.id, case.project_id, [t.key], registered_at)  # the front desk hears of it
     return case
 
 

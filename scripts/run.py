@@ -7,7 +7,7 @@ import signal
 import sys
 
 from config.settings import get_settings
-from scripts.seed import DEMO_PASSWORD, DEMO_USERS
+from scripts.seed import DEMO_PASSWORD, DEMO_PEOPLE, DEMO_USERS
 from scripts.stack import Stack
 
 
@@ -38,6 +38,7 @@ EstateFlow is running{' (demo data seeded)' if seeded else ''}.
 Demo logins (password: {DEMO_PASSWORD}):
 """
             + "\n".join(f"  {u:<10} {name}" for u, name in DEMO_USERS.items())
+            + f"\n  ... and {len(DEMO_PEOPLE)} more: admin, xixi.*, sz.* (the other projects; scripts/seed.py)"
             + "\n\nA service that dies is restarted (see the supervisor lines below). Press Ctrl-C to stop everything.",
             flush=True,
         )

@@ -505,7 +505,7 @@ def check_screen(page: Page, name: str, screenshot: Path | None = None) -> None:
 
 
 WALK = (
-    ("frontdesk", ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1"]),
+    ("frontdesk", ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1", "notifications"]),
     ("manager", ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds", "delegation"]),
     ("finance", ["home", "refunds", "stats?period=week"]),
     ("ops", ["home", "warnings", "stats?period=today", "admin", "admin?tab=people", "admin?tab=memberships"]),

@@ -48,7 +48,9 @@ async function send(path: string, options: CallOptions): Promise<Response> {
     if (res.status === 401) {
       session.clear();
       const here = router.currentRoute.value;
-      if (here.name !== "login") await router.push({ name: "login", query: { next: here.fullPath, expired: "1" } });
+      // Before the first navigation has resolved, the address (not the router's empty start) is where they were.
+      const next = here.matched.length ? here.fullPath : window.location.hash.replace(/^#/, "") || "/home";
+      if (here.name !== "login") await router.push({ name: "login", query: { next, expired: "1" } });
       throw new ApiError(401, i18n.global.t("session_expired"), [], "unauthorized");
     }
   }

@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/refunds", name: "refunds", component: () => import("./views/RefundsView.vue"), meta: { access: "refunds" } },
   { path: "/qr", name: "qr", component: () => import("./views/QrView.vue"), meta: { access: "qr" } },
   { path: "/admin", name: "admin", component: () => import("./views/AdminView.vue"), meta: { access: "admin" } },
+  { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { access: "cases" } },
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
   { path: "/delegation", name: "delegation", component: () => import("./views/DelegationView.vue"), meta: { access: "cases" } },
   { path: "/:pathMatch(.*)*", redirect: "/home" },

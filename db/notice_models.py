@@ -1,0 +1,57 @@
+"""The notification outbox (migration 0015): a notice per event that someone must hear about, written in the
+same transaction as the event, and one delivery per (notice, channel, recipient) with its dedupe key. The
+in-app centre reads the `inapp` deliveries; a dispatcher delivers the other channels (docs/decisions.md,
+"Notifications")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models import Base
+
+
+class Notice(Base):
+    """Something happened that people must hear about. `notice_key` makes writing it idempotent (an activity
+    retried writes it once)."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), nullable=True, index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("refund_cases.id"), nullable=True)
+    task_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tasks.id"), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the pool it was for, if any
+    title: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(256), nullable=True)  # a path in the web app (#/task/12)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NoticeDelivery(Base):
+    """One notice to one recipient over one channel, at least once: `dedupe_key` is the same on every attempt,
+    so a receiver can drop a repeat. In-app deliveries are delivered when written; `read_at` is their state."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (
+        Index("ix_notice_deliveries_inbox", "user_id", "id", postgresql_where=text("channel = 'inapp'")),
+        Index("ix_notice_deliveries_unread", "user_id", postgresql_where=text("channel = 'inapp' AND read_at IS NULL")),
+        Index("ix_notice_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("notices.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # inapp | wecom | dingtalk | email
+    user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"), nullable=True)
+    target: Mapped[str] = mapped_column(String(64))  # user:<id> or robot:<id>
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(12))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
