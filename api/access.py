@@ -17,6 +17,7 @@ from db.errors import Forbidden, NotFound
 from db.evidence_models import CaseEvidence
 from db.followup_models import Followup, WarningRecord
 from db.inventory_models import PriceList
+from db.notice_models import ProjectRobot
 from db.models import Customer, Project, RefundCase, Subscription, Task, Unit, User
 from domain.access import Access, acting_role
 from workflows.followup_contracts import mortgage_workflow_id, payment_plan_workflow_id
@@ -90,6 +91,7 @@ SCOPED_PARAMS: dict[str, tuple[Callable[[str], object], object, str]] = {
     "price_list_id": (int, select(PriceList.project_id).where(PriceList.id == _V), "price list {v} does not exist"),
     "evidence_id": (int, select(RefundCase.project_id).join(CaseEvidence, CaseEvidence.case_id == RefundCase.id)
                     .where(CaseEvidence.id == _V), "evidence {v} does not exist"),
+    "robot_id": (int, select(ProjectRobot.project_id).where(ProjectRobot.id == _V), "robot {v} does not exist"),
     "warning_id": (int, select(Customer.project_id).select_from(WarningRecord)
                    .outerjoin(Customer, Customer.id == WarningRecord.customer_id).where(WarningRecord.id == _V),
                    "warning {v} does not exist"),

@@ -33,6 +33,7 @@ from api.routes import (
     notifications,
     refund_cases,
     refund_instructions,
+    robots,
     stats,
     subscriptions,
     system,
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
 
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
-                   stats, lookup, evidence, refund_instructions, admin, delegations, notifications):
+                   stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
     # The staff web app (web/, built by `make run` / `make test` into web/dist): static files calling this

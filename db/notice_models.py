@@ -8,11 +8,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base
+from db.models import Base, JsonB
 
 
 class Notice(Base):
@@ -55,3 +55,23 @@ class NoticeDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProjectRobot(Base):
+    """A project's group robot (WeCom or DingTalk) and the notice kinds it receives (empty: all). The webhook
+    URL (it holds the robot's key) and the DingTalk signing secret are stored encrypted like personal data and
+    shown masked."""
+
+    __tablename__ = "project_robots"
+    __table_args__ = (CheckConstraint("kind IN ('wecom', 'dingtalk')", name="project_robot_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    webhook_enc: Mapped[str] = mapped_column(Text)
+    webhook_masked: Mapped[str] = mapped_column(String(96))
+    secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notice_kinds: Mapped[list] = mapped_column(JsonB, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -42,6 +42,17 @@ _POOL_DELIVERIES = text("""
 """)
 
 
+# The project's active robots that take this kind of notice: a pending delivery each, for the dispatcher.
+_ROBOT_DELIVERIES = text("""
+    INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, next_attempt_at)
+    SELECT :notice_id, r.kind, NULL, 'robot:' || r.id, :key || ':' || r.kind || ':robot:' || r.id, 'pending', :at
+    FROM project_robots r
+    WHERE r.project_id = :project_id AND r.active
+      AND (jsonb_array_length(r.notice_kinds) = 0 OR r.notice_kinds @> jsonb_build_array(CAST(:kind AS text)))
+    ON CONFLICT (dedupe_key) DO NOTHING
+""")
+
+
 def write_notice(
     session: Session, *, key: str, kind: str, project_id: int, role: str, title: str, at: datetime,
     body: str = "", link: str | None = None, case_id: uuid.UUID | None = None, task_id: int | None = None,
@@ -57,6 +68,8 @@ def write_notice(
         return None
     session.execute(_POOL_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at, "project_id": project_id,
                                        "role": role})
+    session.execute(_ROBOT_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at, "project_id": project_id,
+                                        "kind": kind})
     session.execute(text("SELECT pg_notify('notices', :id)"), {"id": str(notice_id)})
     return notice_id
 

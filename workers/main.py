@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
 from temporalio.client import (
     Client,
     Schedule,
@@ -22,7 +24,9 @@ from temporalio.client import (
 from temporalio.worker import Worker
 
 from config.settings import Settings, get_settings
+from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
+from workers.dispatcher import Dispatcher
 from workers.registry import WORKFLOWS, activities, data_converter, workflow_runner
 from workflows.warning_sweep import (
     WARNING_SWEEP_EVERY,
@@ -78,13 +82,24 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    session_factory = make_session_factory(engine)
+    # The notice dispatcher: a thread of this process (docs/decisions.md, "Notifications").
+    dispatcher = Dispatcher(session_factory, PiiCipher(settings.data_key, settings.blind_index_key),
+                            base_url=settings.public_base_url)
+    stop_dispatch = threading.Event()
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dispatch = threading.Thread(target=dispatcher.run, args=(stop_dispatch,), kwargs={"dsn": dsn}, name="dispatcher",
+                                daemon=True)
+    dispatch.start()
     with ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, make_session_factory(engine), task_queue=settings.temporal_task_queue, executor=executor)
+        worker = build_worker(client, session_factory, task_queue=settings.temporal_task_queue, executor=executor)
         await ensure_warning_sweep_schedule(client, settings.temporal_task_queue)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
             await stop.wait()
             log.info("shutting down")
+    stop_dispatch.set()
+    dispatch.join(timeout=10)
     engine.dispose()
 
 

@@ -66,7 +66,8 @@ async def test_the_pool_hears_of_a_new_task_and_nobody_outside_the_project(offic
     assert [n["kind"] for n in fin["items"]] == ["task_opened"] and fin["items"][0]["body"].startswith("截止")
     with session_factory() as s:  # one delivery per person and notice, whatever retried
         dup = s.scalar(select(func.count()).select_from(
-            select(NoticeDelivery.notice_id, NoticeDelivery.user_id).group_by(NoticeDelivery.notice_id, NoticeDelivery.user_id)
+            select(NoticeDelivery.notice_id, NoticeDelivery.user_id).where(NoticeDelivery.channel == "inapp")
+            .group_by(NoticeDelivery.notice_id, NoticeDelivery.user_id)
             .having(func.count() > 1).subquery()))
     assert dup == 0
 

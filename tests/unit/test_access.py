@@ -102,3 +102,19 @@ def test_a_substitute_acts_with_the_colleagues_roles_in_their_scope_and_on_their
     assert a.on_behalf_of("sales", 1) is None  # their own role there
     assert a.on_behalf_of("manager", 1) is None and a.delegators == {7}
     assert Access.resolve(own, CITY_PROJECTS).delegators == frozenset()
+
+
+def test_retries_back_off_exponentially_with_jitter_and_give_up():
+    import random as _random
+
+    from domain.notify import MAX_ATTEMPTS, gives_up, mask_webhook, retry_delay
+
+    rng = _random.Random(3)
+    delays = [retry_delay(n, rng).total_seconds() for n in range(1, 12)]
+    assert 1 <= delays[0] < 3 and 2 <= delays[1] < 6 and 4 <= delays[2] < 12
+    assert max(delays) < 450  # capped at 5 minutes × 1.5
+    assert len({round(retry_delay(4, _random.Random(i)).total_seconds(), 3) for i in range(5)}) == 5  # jitter
+    assert not gives_up(1, True) and gives_up(MAX_ATTEMPTS, True) and gives_up(1, False)
+    assert mask_webhook("https://qyapi.example/cgi-bin/webhook/send?key=693a91f6-7x") == "https://qyapi.example/cgi-bin/webhook/send?key=69****7x"
+    assert "access_token=ab****gh" in mask_webhook("https://oapi.example/robot/send?access_token=abcdefgh")
+    assert mask_webhook("https://oapi.example/robot/send?access_token=abc").endswith("access_token=****")

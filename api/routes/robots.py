@@ -1,0 +1,97 @@
+"""A project's WeCom / DingTalk group robots: list (masked), add, send a test message."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, Field
+
+from api.deps import CipherDep, SessionDep, SettingsDep, require_roles
+from api.strict import RequestModel
+from db.errors import Invalid, NotFound
+from db.models import User
+from db.notice_models import Notice, NoticeDelivery, ProjectRobot
+from domain.notify import NOTICE_KINDS, mask_webhook
+from workers.channels import ChannelError
+from workers.dispatcher import message_of, robot_client
+
+router = APIRouter(tags=["notifications"])
+Keepers = Annotated[User, Depends(require_roles("manager", "ops", "admin"))]
+_FORBIDDEN = {403: {"description": "Not a manager of the project, ops or an administrator (`forbidden`)."}}
+
+
+class RobotIn(RequestModel):
+    kind: Literal["wecom", "dingtalk"]
+    name: str = Field(min_length=1, max_length=64)
+    webhook_url: str = Field(min_length=1, max_length=512)
+    secret: str | None = Field(default=None, max_length=256, description="DingTalk's signing secret (SEC…)")
+    notice_kinds: list[str] = Field(default_factory=list, description="empty: every kind")
+
+
+class RobotOut(BaseModel):
+    id: int
+    project_id: int
+    kind: str
+    name: str
+    webhook: str  # masked
+    has_secret: bool
+    notice_kinds: list[str]
+    active: bool
+
+
+class TestResult(BaseModel):
+    delivered: bool
+    message: str
+
+
+def _out(r: ProjectRobot) -> RobotOut:
+    return RobotOut(id=r.id, project_id=r.project_id, kind=r.kind, name=r.name, webhook=r.webhook_masked,
+                    has_secret=r.secret_enc is not None, notice_kinds=list(r.notice_kinds or []), active=r.active)
+
+
+@router.get("/api/projects/{project_id}/robots", response_model=list[RobotOut], responses=_FORBIDDEN,
+            summary="The project's group robots (webhooks masked)")
+def list_robots(project_id: int, session: SessionDep, _: Keepers) -> list[RobotOut]:
+    rows = session.query(ProjectRobot).filter(ProjectRobot.project_id == project_id).order_by(ProjectRobot.id).all()
+    return [_out(r) for r in rows]
+
+
+@router.post("/api/projects/{project_id}/robots", response_model=RobotOut, status_code=status.HTTP_201_CREATED,
+             responses=_FORBIDDEN, summary="Add a WeCom or DingTalk group robot to the project")
+def add_robot(project_id: int, body: RobotIn, session: SessionDep, cipher: CipherDep, user: Keepers) -> RobotOut:
+    url = body.webhook_url.strip()
+    if not url.lower().startswith(("https://", "http://")):
+        raise Invalid("the webhook URL must start with https:// (or http://)")
+    if body.kind == "dingtalk" and not (body.secret or "").strip():
+        raise Invalid("a DingTalk robot needs its signing secret (加签密钥, starting SEC)")
+    unknown = sorted(set(body.notice_kinds) - set(NOTICE_KINDS))
+    if unknown:
+        raise Invalid(f"unknown notice kind {', '.join(unknown)}; known: {', '.join(NOTICE_KINDS)}")
+    r = ProjectRobot(project_id=project_id, kind=body.kind, name=body.name.strip(), webhook_enc=cipher.encrypt(url),
+                     webhook_masked=mask_webhook(url), secret_enc=cipher.encrypt(body.secret.strip()) if body.secret else None,
+                     notice_kinds=list(dict.fromkeys(body.notice_kinds)), created_by=user.id)
+    session.add(r)
+    session.flush()
+    out = _out(r)
+    session.commit()
+    return out
+
+
+@router.post("/api/robots/{robot_id}/test", response_model=TestResult, responses=_FORBIDDEN,
+             summary="Send a test message now; a failure says what the robot answered")
+def test_robot(robot_id: int, session: SessionDep, cipher: CipherDep, settings: SettingsDep, _: Keepers) -> TestResult:
+    r = session.get(ProjectRobot, robot_id)
+    if r is None:
+        raise NotFound(f"robot {robot_id} does not exist")
+    now = datetime.now(timezone.utc)
+    notice = Notice(notice_key=f"test:{robot_id}:{now.timestamp()}", kind="test", title="EstateFlow 测试消息",
+                    body=f"机器人「{r.name}」已接通。", link="/home")
+    delivery = NoticeDelivery(dedupe_key=f"test:{robot_id}:{int(now.timestamp())}", channel=r.kind, target=f"robot:{r.id}",
+                              status="pending")
+    try:
+        robot_client(r, cipher).send(message_of(notice, delivery, settings.public_base_url))
+    except ChannelError as e:
+        raise Invalid(f"the robot did not take the test message: {e.message}") from None
+    return TestResult(delivered=True, message="delivered")
