@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 
 from api.clock import now_utc
 from api.deps import CipherDep, SessionDep, release_connection, require_roles, user_cache
+from api.routes.me import MembershipOut as MyMembershipOut
+from api.routes.me import PersonOut
 from api.security import hash_password
 from api.strict import RequestModel
 from db import admin as svc
@@ -86,27 +88,13 @@ class PasswordIn(RequestModel):
                           description="a temporary password; it must be changed at the next sign-in")
 
 
-class UserOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    employee_no: str | None
-    mobile_masked: str | None
-    primary_role: str
+class UserOut(PersonOut):
     active: bool
-    must_change_password: bool
 
 
-class MembershipOut(BaseModel):
-    id: int
+class MembershipOut(MyMembershipOut):
     user_id: int
     username: str
-    role: str
-    scope: str
-    project_id: int | None
-    project_name: str | None
-    city_company_id: int | None
-    city_company_name: str | None
     granted_by: int | None
     granted_at: datetime
     revoked_by: int | None

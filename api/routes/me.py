@@ -35,7 +35,9 @@ class MyProject(BaseModel):
     actions: list[str]
 
 
-class MeOut(BaseModel):
+class PersonOut(BaseModel):
+    """A person as screens show them (no password, the mobile masked)."""
+
     id: int
     username: str
     display_name: str
@@ -43,6 +45,9 @@ class MeOut(BaseModel):
     mobile_masked: str | None
     primary_role: str
     must_change_password: bool
+
+
+class MeOut(PersonOut):
     roles: list[str]
     actions: list[str]
     memberships: list[MembershipOut]

@@ -20,8 +20,8 @@ export interface Membership {
   city_company_name: string | null;
 }
 
-/** GET /api/me */
-export interface Me {
+/** A person as screens show them (the mobile masked). */
+export interface Person {
   id: number;
   username: string;
   display_name: string;
@@ -29,6 +29,10 @@ export interface Me {
   mobile_masked: string | null;
   primary_role: string;
   must_change_password: boolean;
+}
+
+/** GET /api/me */
+export interface Me extends Person {
   roles: string[];
   actions: string[];
   memberships: Membership[];

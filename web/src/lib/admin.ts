@@ -2,6 +2,7 @@
 // held, the checks made before anything is sent (the server makes them again and decides), the bodies and
 // queries sent, where a server refusal belongs, and the admin API's messages in the person's language.
 // Field messages are returned as i18n keys (or the server's own words), so they follow a language switch.
+import type { Membership, Person } from "./access";
 import type { Lang } from "./format";
 import { fieldOf, type FieldErrors, type FieldMessage } from "./taskForms";
 
@@ -24,15 +25,8 @@ export interface AdminProject {
 }
 
 /** A person as GET /api/admin/users lists them. */
-export interface AdminUser {
-  id: number;
-  username: string;
-  display_name: string;
-  employee_no: string | null;
-  mobile_masked: string | null;
-  primary_role: string;
+export interface AdminUser extends Person {
   active: boolean;
-  must_change_password: boolean;
 }
 
 /** GET /api/admin/users */
@@ -44,16 +38,9 @@ export interface UserPage {
 }
 
 /** One membership (GET /api/admin/memberships, POST, DELETE). */
-export interface AdminMembership {
-  id: number;
+export interface AdminMembership extends Membership {
   user_id: number;
   username: string;
-  role: string;
-  scope: string;
-  project_id: number | null;
-  project_name: string | null;
-  city_company_id: number | null;
-  city_company_name: string | null;
   granted_by: number | null;
   granted_at: string;
   revoked_by: number | null;
