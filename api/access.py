@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.contract_models import Contract
-from db.errors import Forbidden, NotFound
+from db.errors import Forbidden, Invalid, NotFound
 from db.evidence_models import CaseEvidence
 from db.followup_models import Followup, WarningRecord
 from db.inventory_models import PriceList
@@ -60,8 +60,6 @@ def project_filter(column, user: User, roles: Iterable[str] | None = None):
 def choose_project(user: User, project_id: int | None) -> int:
     """The project a new record goes to: the one named (the caller must act there: 404 otherwise), or, when
     none is named, the caller's only project for the route's roles (422 when they have several or none)."""
-    from db.errors import Invalid
-
     if project_id is not None:
         act_in(user, project_id, f"project {project_id} does not exist")
         return project_id

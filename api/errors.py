@@ -199,7 +199,8 @@ DESCRIPTIONS = {
     400: "The request body could not be read at all: JSON that is not UTF-8, malformed multipart or form data "
          "(`bad_request`).",
     401: "Not signed in, or the token has expired (`unauthorized`; `WWW-Authenticate: Bearer`).",
-    403: "The caller's role may not do this (`forbidden`; the message names who may).",
+    403: "The caller's role may not do this, or they must change their password first (`forbidden`; the "
+         "message says which).",
     404: "A record the request names does not exist, or is not visible to the caller (`not_found`).",
     409: "The record's state does not allow this, someone else changed it first, or it was busy "
          "(`conflict`; then with `Retry-After`).",
@@ -248,7 +249,9 @@ def error_statuses(route: Any) -> set[int]:
         statuses.add(400)
     if token:
         statuses.add(401)
-    if any(getattr(c, "__qualname__", "").startswith("require_roles.") for c in calls):
+    # require_roles refuses a role; get_current_user refuses everything but the change itself to a person who
+    # must change their password first.
+    if get_current_user in calls or any(getattr(c, "__qualname__", "").startswith("require_roles.") for c in calls):
         statuses.add(403)
     if route.dependant.path_params:
         statuses.add(404)

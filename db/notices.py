@@ -3,8 +3,9 @@ committed), and reading a person's in-app notices.
 
 A notice for a role pool reaches, in-app, every active person holding that role over the project (project,
 city company or group membership) and everyone standing in for one of them now; each delivery has a dedupe
-key `<notice key>:<channel>:<target>`, the same on every attempt. `pg_notify('notices', id)` wakes a
-dispatcher when the transaction commits (the other channels: docs/decisions.md, "Notifications")."""
+key `<notice key>:<channel>:<target>`, the same on every attempt. When a notice has robot deliveries,
+`pg_notify('notices', id)` wakes the dispatcher as the transaction commits (docs/decisions.md,
+"Notifications"); in-app deliveries need no waking."""
 
 from __future__ import annotations
 
@@ -68,9 +69,10 @@ def write_notice(
         return None
     session.execute(_POOL_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at, "project_id": project_id,
                                        "role": role})
-    session.execute(_ROBOT_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at, "project_id": project_id,
-                                        "kind": kind})
-    session.execute(text("SELECT pg_notify('notices', :id)"), {"id": str(notice_id)})
+    robots = session.execute(_ROBOT_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at,
+                                                 "project_id": project_id, "kind": kind}).rowcount
+    if robots:  # only the dispatcher's channels need waking; in-app deliveries are delivered by being written
+        session.execute(text("SELECT pg_notify('notices', :id)"), {"id": str(notice_id)})
     return notice_id
 
 

@@ -81,9 +81,9 @@ def eligible(access: Access, task) -> bool:
 
 
 def _audit(session: Session, task: Task, kind: str, actor: User, at: datetime, detail: dict) -> None:
-    n = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == task.case_id)) or 0
+    """A change of hands on the case's timeline (a key of its own: each claim, release or reassignment is one)."""
     session.execute(pg_insert(CaseEvent).values(
-        case_id=task.case_id, event_key=f"{kind}:{task.id}:{n}:{uuid.uuid4().hex[:8]}", kind=kind,
+        case_id=task.case_id, event_key=f"{kind}:{task.id}:{uuid.uuid4().hex}", kind=kind,
         actor=actor.username, at=at, detail={"task_id": task.id, "task_kind": task.kind, **detail},
     ))
 

@@ -91,3 +91,10 @@ def robot(robot_server: RobotServer) -> Robot:
 @pytest.fixture
 def base_url(robot_server: RobotServer) -> str:
     return f"http://127.0.0.1:{robot_server.server_address[1]}"
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx honours proxy variables; the local servers must be reached directly."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)

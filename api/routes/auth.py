@@ -161,7 +161,6 @@ class PasswordChanged(BaseModel):
              responses={422: {"description": "The current password is not right, or the new one is shorter than "
                                              "8 characters or the same as the current one (`invalid`, "
                                              "`validation_error`)."},
-                        403: {"description": "Not for this caller (`forbidden`)."},
                         429: _LOCKED})
 def change_password(body: PasswordChange, request: Request, user: CurrentUser,
                     token: Annotated[str, Depends(oauth2)], session: SessionDep, settings: SettingsDep) -> PasswordChanged:

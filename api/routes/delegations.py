@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.access import visible_projects
-from api.deps import STAFF, SessionDep, require_roles, user_cache
+from api.deps import SessionDep, Staff, user_cache
 from api.strict import RequestModel
 from db import delegations as svc
 from db.models import Project, User
 from db.org_models import Delegation, Membership
 
 router = APIRouter(prefix="/api/delegations", tags=["organisation"])
-Staff = Annotated[User, Depends(require_roles(*STAFF))]
 _FORBIDDEN = {403: {"description": "Not the person nor a manager of theirs (`forbidden`)."}}
 
 

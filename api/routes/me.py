@@ -54,8 +54,7 @@ class MeOut(PersonOut):
     projects: list[MyProject]
 
 
-@router.get("", response_model=MeOut, summary="The caller: person, memberships, projects and permitted actions",
-            responses={403: {"description": "Not for this caller (`forbidden`)."}})
+@router.get("", response_model=MeOut, summary="The caller: person, memberships, projects and permitted actions")
 def me(user: CurrentUser, session: SessionDep) -> MeOut:
     access = access_of(user)
     rows = session.execute(

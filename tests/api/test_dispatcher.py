@@ -18,14 +18,8 @@ from db.notice_models import Notice, NoticeDelivery, ProjectRobot
 from db.notices import write_notice
 from tests.api.conftest import Api
 from tests.factories import cipher
-from tests.robot_server import base_url, robot, robot_server  # noqa: F401  (fixtures)
+from tests.robot_server import base_url, no_proxy, robot, robot_server  # noqa: F401  (fixtures)
 from workers.dispatcher import Dispatcher
-
-
-@pytest.fixture
-def no_proxy(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.robot_server import Robot, base_url, robot, robot_server  # noqa: F401  (fixtures)
+from tests.robot_server import Robot, base_url, no_proxy, robot, robot_server  # noqa: F401  (fixtures)
 from workers.channels import ChannelError, Message, batch
 from workers.channels import dingtalk, wecom
 from workers.channels.dingtalk import DingTalkRobot
@@ -56,10 +56,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """httpx honours proxy variables; the local servers must be reached directly."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+def _direct(no_proxy: None) -> None:
+    """Every test here reaches its local server directly."""
 
 
 # --- robots -----------------------------------------------------------------------------------------------
