@@ -39,6 +39,8 @@ def sign_in(page: Page, url: str, role: str) -> None:
     page.click("form#login button[type=submit]")
     name = DEMO_USERS.get(role) or next(n for login, n, _r, _w in DEMO_PEOPLE if login == role)
     expect(page.get_by_test_id("who")).to_contain_text(name)  # the person, not the login
+    # The sign-in's own navigation (to `next` or home) has landed: a test's next `goto` cannot be overtaken by it.
+    expect(page).not_to_have_url(re.compile(r"#/login"))
 
 
 def choose(where, name: str, value: str | None = None) -> None:
