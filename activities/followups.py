@@ -26,6 +26,7 @@ from db.followup_models import (
 )
 from db.models import Subscription, User
 from db.refund_registration import register_refund_case
+from db.reminders import notify_action, notify_warning
 from workflows.followup_contracts import (
     ApplyResult,
     DisbursementSpec,
@@ -81,15 +82,19 @@ class FollowupActivities:
                     .values(status="done")
                 )
             for a in rec.actions:
-                s.execute(
+                action_id = s.execute(
                     pg_insert(FollowupAction)
                     .values(followup_id=rec.followup_id, action_key=a.key, kind=a.kind, role=a.role,
                             message=a.message, detail=a.detail, due_at=a.due_at, status="open")
                     .on_conflict_do_nothing(index_elements=["followup_id", "action_key"])
-                )
+                    .returning(FollowupAction.id)
+                ).scalar()
+                if action_id is not None:
+                    notify_action(s, action_id=action_id, kind=a.kind, role=a.role, message=a.message, due_at=a.due_at,
+                                  customer_id=rec.customer_id, at=rec.at)
             if rec.warning is not None:
                 w = rec.warning
-                s.execute(
+                raised = s.execute(
                     pg_insert(WarningRecord)
                     .values(
                         warning_key=w.warning_key, customer_id=rec.customer_id, case_ref=rec.followup_id,
@@ -98,7 +103,10 @@ class FollowupActivities:
                         respond_role=w.respond_role, escalate_to=w.escalate_to,
                     )
                     .on_conflict_do_nothing(index_elements=["warning_key"])
-                )
+                    .returning(WarningRecord.id)
+                ).scalar()
+                if raised is not None:
+                    notify_warning(s, s.get(WarningRecord, raised), escalated=False, at=rec.at)
             escalated = False
             if rec.escalation is not None:
                 w = s.scalar(
@@ -112,6 +120,7 @@ class FollowupActivities:
                         message=f"{w.level} warning on {rec.followup_id} was not answered by {w.response_due.isoformat()}",
                         detail={"warning_id": w.id, "rules": w.rules}, status="open",
                     ))
+                    notify_warning(s, w, escalated=True, at=rec.at)
                     escalated = True
             if rec.disbursement is not None:
                 d = rec.disbursement

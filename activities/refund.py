@@ -15,14 +15,13 @@ from temporalio.exceptions import ApplicationError
 
 from db.ledger import retention_remaining, set_unit_state
 from db.escalation import escalate_if_nobody_may
-from db.notices import notice_kind, notify_opened_tasks, write_notice
+from db.notices import case_notice_facts, notice_kind, notify_opened_tasks, workflow_notice_facts, write_notice
 from db.refund_cases import open_task_row
 from db.models import (
     CaseEvent,
     Customer,
     IntakeForm,
     KnowledgeBaseEntry,
-    Notification,
     Project,
     RefundCase,
     RefundInstruction,
@@ -53,11 +52,9 @@ DATABASE_ERROR = "DatabaseError"  # a retryable ApplicationError type: PostgreSQ
 CASES = RefundCase.__table__
 CASE_EVENTS = CaseEvent.__table__
 TASKS = Task.__table__
-NOTIFICATIONS = Notification.__table__
 # The hot statements are built once, with bind parameters, and executed with each step's values: building
 # a statement per step (and the CTE's column proxies) cost more worker CPU than running it.
 INSERT_TASKS = pg_insert(TASKS).on_conflict_do_nothing(index_elements=["case_id", "task_key"])
-INSERT_NOTIFICATIONS = pg_insert(NOTIFICATIONS).on_conflict_do_nothing(index_elements=["case_id", "notification_key"])
 INSERT_INTAKE_FORM = insert(IntakeForm.__table__)
 INSERT_SLA_BREACH = insert(SlaBreach.__table__)
 _CLOSE_TASKS = (
@@ -164,14 +161,12 @@ class RefundActivities:
                     if t.kind in FOUR_EYES_KINDS:
                         escalate_if_nobody_may(s, case_id, project_id, t.key, t.kind, t.role, rec.at)
                 notify_opened_tasks(s, case_id, project_id, [t.key for t in rec.open_tasks], rec.at)
-            if rec.notifications:
-                _insert_rows(conn, INSERT_NOTIFICATIONS, [
-                    dict(case_id=case_id, notification_key=n.key, role=n.role, message=n.message, created_at=rec.at)
-                    for n in rec.notifications
-                ])
-                for n in rec.notifications:  # and into the outbox, to the role's people of the project
+            if rec.notifications:  # into the outbox, to the role's people of the project, with the case's facts
+                facts = case_notice_facts(s, case_id)
+                for n in rec.notifications:
                     write_notice(s, key=f"case:{case_id}:{n.key}", kind=notice_kind(n.key), project_id=project_id,
-                                 role=n.role, title=n.message, link=f"/case/{case_id}", case_id=case_id, at=rec.at)
+                                 role=n.role, params={**facts, **workflow_notice_facts(n.key, rec)},
+                                 link=f"/case/{case_id}", case_id=case_id, at=rec.at)
             if rec.breach is not None:
                 b = rec.breach
                 conn.execute(INSERT_SLA_BREACH, dict(

@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
                    stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
+    app.include_router(notifications.settings_router)
     # The staff web app (web/, built by `make run` / `make test` into web/dist): static files calling this
     # same API, so it has no rules of its own.
     if (WEB_DIST / "index.html").exists():

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     # empty means the URL the request came in on.
     public_base_url: str = ""
 
+    # E-mail notices (SMTP with STARTTLS and AUTH; workers/channels/email.py). No host: no e-mail is sent
+    # (a person's e-mail deliveries wait, visible to ops, until one is set).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "EstateFlow <estateflow@localhost>"
+    smtp_starttls: bool = True
+
     # Divides every SLA duration for training drills and demos (1 = real time).
     estateflow_drill_speedup: int = Field(default=1, ge=1)
 

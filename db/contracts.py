@@ -4,7 +4,7 @@ Keyword-only functions; the caller owns the transaction: nothing here commits.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.contract_models import Contract, Instalment, Receipt, ReceiptAllocation
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.ledger import set_unit_state
+from db.reminders import schedule_filing, schedule_instalments
 from db.models import Subscription, SubscriptionStatus, Unit, UnitState, User
 from domain.late_fee import DEFAULT_DAILY_RATE
 from domain.payments import (
@@ -86,6 +87,8 @@ def sign_contract(
         raise Conflict(f"contract number {contract_no} or subscription {subscription_id} already has a contract") from None
     sub.stage = ContractStage.ONLINE_SIGNED.value
     set_unit_state(session, unit, to_state, actor=signer.username, reason=f"网签 合同 {c.contract_no}")
+    schedule_filing(session, contract_id=c.id, contract_no=c.contract_no, unit_id=unit.id, customer_id=sub.customer_id,
+                    signer_id=signer.id, filing_due=c.filing_due, now=datetime.now(timezone.utc))
     session.flush()
     return c
 
@@ -193,6 +196,9 @@ def set_payment_plan(
     session.add_all(rows)
     c.payment_method = PaymentMethod(method).value
     session.flush()
+    customer_id = session.scalar(select(Subscription.customer_id).where(Subscription.id == c.subscription_id))
+    schedule_instalments(session, contract_no=c.contract_no, unit_id=c.unit_id, customer_id=customer_id,
+                         signer_id=c.signed_by, instalments=rows, now=datetime.now(timezone.utc))
     return rows
 
 

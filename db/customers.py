@@ -64,7 +64,7 @@ def identity_matches(cipher: PiiCipher, customer: Customer, *, id_number: str, m
 
 # --- the customers API (issue 3): registration, search, visibility, reveal audit, sales records ---------
 
-from datetime import datetime  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 
 from sqlalchemy import and_, false, func, or_, select, text, true, type_coerce  # noqa: E402
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
@@ -79,6 +79,7 @@ from db.customer_models import (  # noqa: E402
 )
 from db.errors import Conflict, Forbidden, Invalid, NotFound  # noqa: E402
 from db.org import load_access  # noqa: E402
+from db.reminders import schedule_appointment  # noqa: E402
 from db.models import User  # noqa: E402
 from domain import customers as rules  # noqa: E402
 from domain.identity import InvalidIdentity  # noqa: E402
@@ -366,6 +367,10 @@ def add_follow_up(session: Session, customer: Customer, *, at: datetime, channel
                          next_appointment_at=next_appointment_at, recorded_by=actor.id)
     session.add(f)
     session.flush()
+    if next_appointment_at is not None:
+        schedule_appointment(session, follow_up_id=f.id, customer_id=customer.id, project_id=customer.project_id,
+                             customer_name=customer.name, consultant_id=actor.id, at=next_appointment_at,
+                             now=datetime.now(timezone.utc))
     return f
 
 

@@ -93,6 +93,7 @@ class User(Base):
     mobile_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     mobile_masked: Mapped[str | None] = mapped_column(String(16), nullable=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # where e-mail notices go
 
 
 class Project(Base):
@@ -345,17 +346,6 @@ class Task(Base):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-
-
-class Notification(Base):
-    __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("case_id", "notification_key"),)
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)
-    notification_key: Mapped[str] = mapped_column(String(96))
-    role: Mapped[str] = mapped_column(String(16))
-    message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class SlaBreach(Base):

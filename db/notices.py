@@ -9,71 +9,86 @@ key `<notice key>:<channel>:<target>`, the same on every attempt. When a notice 
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from db.errors import NotFound
-from db.models import Task
-from db.notice_models import Notice, NoticeDelivery
-from domain.calendar import CHINA
+from db.models import RefundPolicyVersion
+from db.notice_models import Notice, NoticeDelivery, NotificationPrefs, Reminder
+from domain.identity import mask_name
+from domain.notify import clock_reminders, is_urgent, render, reminder_points
 
-# The people of a role pool in a project, and their substitutes in force (one statement, no round trips).
-_POOL_DELIVERIES = text("""
-    INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, sent_at)
-    SELECT :notice_id, 'inapp', who.user_id, 'user:' || who.user_id, :key || ':inapp:user:' || who.user_id, 'sent', :at
-    FROM (
-      SELECT m.user_id FROM memberships m
-      JOIN projects p ON p.id = :project_id
-      JOIN users u ON u.id = m.user_id AND u.active
-      WHERE m.role = :role AND m.revoked_at IS NULL
+# One statement per notice: the notice (idempotent on its key), an in-app delivery to each recipient (the
+# role's people over the project, the named people, and whoever stands in for one of them now), an e-mail
+# delivery to those of them who asked for e-mail, a delivery to each of the project's robots that takes this
+# kind, and pg_notify when the dispatcher has something to send. Its id and how many it must send, or no row
+# when the notice was written before (an activity's retry).
+_WRITE = text("""
+    WITH n AS (
+      INSERT INTO notices (notice_key, kind, project_id, case_id, task_id, role, title, body, link, params, urgent, created_at)
+      VALUES (:key, :kind, :project_id, :case_id, :task_id, :role, :title, :body, :link, CAST(:params AS jsonb), :urgent, :at)
+      ON CONFLICT (notice_key) DO NOTHING RETURNING id
+    ), who AS (
+      SELECT m.user_id FROM memberships m JOIN projects p ON p.id = :project_id
+      WHERE m.role = CAST(:role AS text) AND m.revoked_at IS NULL
         AND (m.project_id = p.id OR m.city_company_id = p.city_company_id OR m.scope = 'group')
+      UNION SELECT unnest(CAST(:users AS integer[]))
+    ), reach AS (
+      SELECT user_id FROM who
       UNION
-      SELECT d.substitute_id FROM delegations d
-      JOIN memberships m ON m.user_id = d.delegator_id AND m.role = :role AND m.revoked_at IS NULL
-      JOIN projects p ON p.id = :project_id
-      JOIN users u ON u.id = d.substitute_id AND u.active
+      SELECT d.substitute_id FROM delegations d JOIN who ON who.user_id = d.delegator_id
       WHERE d.ended_at IS NULL AND d.starts_at <= :at AND d.ends_at > :at
-        AND (m.project_id = p.id OR m.city_company_id = p.city_company_id OR m.scope = 'group')
-    ) who
-    ON CONFLICT (dedupe_key) DO NOTHING
-""")
-
-
-# The project's active robots that take this kind of notice: a pending delivery each, for the dispatcher.
-_ROBOT_DELIVERIES = text("""
-    INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, next_attempt_at)
-    SELECT :notice_id, r.kind, NULL, 'robot:' || r.id, :key || ':' || r.kind || ':robot:' || r.id, 'pending', :at
-    FROM project_robots r
-    WHERE r.project_id = :project_id AND r.active
-      AND (jsonb_array_length(r.notice_kinds) = 0 OR r.notice_kinds @> jsonb_build_array(CAST(:kind AS text)))
-    ON CONFLICT (dedupe_key) DO NOTHING
+    ), people AS (
+      SELECT u.id, u.email FROM reach JOIN users u ON u.id = reach.user_id AND u.active
+      WHERE u.id <> ALL(CAST(:exclude AS integer[]))
+    ), inapp AS (
+      INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, sent_at, next_attempt_at)
+      SELECT n.id, 'inapp', p.id, 'user:' || p.id, :key || ':inapp:user:' || p.id, 'sent', :at, :at FROM n, people p
+      ON CONFLICT (dedupe_key) DO NOTHING
+    ), mail AS (
+      INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, next_attempt_at)
+      SELECT n.id, 'email', p.id, 'email:' || p.id, :key || ':email:user:' || p.id, 'pending', :at
+      FROM n, people p JOIN notification_prefs np ON np.user_id = p.id
+      WHERE p.email IS NOT NULL AND np.channels @> CAST('["email"]' AS jsonb)
+      ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1
+    ), bots AS (
+      INSERT INTO notice_deliveries (notice_id, channel, user_id, target, dedupe_key, status, next_attempt_at)
+      SELECT n.id, r.kind, NULL, 'robot:' || r.id, :key || ':' || r.kind || ':robot:' || r.id, 'pending', :at
+      FROM n, project_robots r
+      WHERE r.project_id = :project_id AND r.active
+        AND (jsonb_array_length(r.notice_kinds) = 0 OR r.notice_kinds @> jsonb_build_array(CAST(:kind AS text)))
+      ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1
+    ), wake AS (
+      SELECT pg_notify('notices', CAST(n.id AS text)) FROM n WHERE EXISTS (SELECT 1 FROM mail) OR EXISTS (SELECT 1 FROM bots)
+    )
+    SELECT n.id, (SELECT count(*) FROM wake) FROM n
 """)
 
 
 def write_notice(
-    session: Session, *, key: str, kind: str, project_id: int, role: str, title: str, at: datetime,
-    body: str = "", link: str | None = None, case_id: uuid.UUID | None = None, task_id: int | None = None,
+    session: Session, *, key: str, kind: str, project_id: int, at: datetime, role: str | None = None,
+    users: Sequence[int] = (), exclude: Sequence[int] = (), params: Mapping[str, Any] | None = None, title: str | None = None, body: str | None = None,
+    link: str | None = None, case_id: uuid.UUID | None = None, task_id: int | None = None,
 ) -> int | None:
-    """The notice (idempotent on `key`) and its in-app deliveries to the role's people in the project; its id,
-    or None when it was written before (an activity's retry)."""
-    notice_id = session.execute(
-        pg_insert(Notice).values(notice_key=key, kind=kind, project_id=project_id, case_id=case_id, task_id=task_id,
-                                 role=role, title=title[:256], body=body, link=link, created_at=at)
-        .on_conflict_do_nothing(index_elements=["notice_key"]).returning(Notice.id)
-    ).scalar()
-    if notice_id is None:
-        return None
-    session.execute(_POOL_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at, "project_id": project_id,
-                                       "role": role})
-    robots = session.execute(_ROBOT_DELIVERIES, {"notice_id": notice_id, "key": key, "at": at,
-                                                 "project_id": project_id, "kind": kind}).rowcount
-    if robots:  # only the dispatcher's channels need waking; in-app deliveries are delivered by being written
-        session.execute(text("SELECT pg_notify('notices', :id)"), {"id": str(notice_id)})
-    return notice_id
+    """The notice (idempotent on `key`) to the role's people in the project and/or the named `users`, with its
+    deliveries; its id, or None when it was written before (an activity's retry). The words are the Chinese
+    rendering of `params` unless `title` is given; readers in English get theirs from `params`."""
+    facts = dict(params or {})
+    words = render(kind, facts, "zh-CN", at)
+    row = session.execute(_WRITE, {
+        "key": key, "kind": kind, "project_id": project_id, "case_id": case_id, "task_id": task_id, "role": role,
+        "title": (title or words[0])[:256], "body": words[1] if body is None else body, "link": link,
+        "params": json.dumps(facts, ensure_ascii=False, default=str), "urgent": is_urgent(kind, facts), "at": at,
+        "users": list(users), "exclude": list(exclude),
+    }).first()
+    return None if row is None else row[0]
 
 
 def notice_kind(key: str) -> str:
@@ -81,14 +96,81 @@ def notice_kind(key: str) -> str:
     return "sla_breach" if key.startswith("breach:") else key.split(":", 1)[0]
 
 
+_INSERT_REMINDERS = pg_insert(Reminder).on_conflict_do_nothing(index_elements=["reminder_key"])
+
+
+def schedule_reminders(session: Session, rows: list[dict]) -> None:
+    """Reminder rows (reminder_key, source, source_id, project_id, user_id | role, point, fire_at, due_at,
+    params, link, case_id), idempotent on their keys, in one statement."""
+    if rows:
+        session.execute(_INSERT_REMINDERS.values(rows))
+
+
+# A case's tasks with what their notices say: the case number, the unit, the masked customer.
+_OPENED = text("""
+    SELECT t.id, t.kind, t.role, t.title, t.due_at, t.created_at, t.task_key, r.case_no, r.policy_version, u.code, c.name
+    FROM tasks t JOIN refund_cases r ON r.id = t.case_id JOIN units u ON u.id = r.unit_id
+    JOIN customers c ON c.id = r.customer_id
+    WHERE t.case_id = :case_id AND t.task_key = ANY(:keys)
+""")
+
+
+def case_facts(case_no: str, unit: str, customer_name: str, **more: Any) -> dict[str, Any]:
+    """What a refund case's notices may say about it: never the customer's name unmasked."""
+    return {"case_no": case_no, "unit": unit, "customer": mask_name(customer_name), **more}
+
+
+_CASE = text("""
+    SELECT r.case_no, u.code, c.name FROM refund_cases r JOIN units u ON u.id = r.unit_id
+    JOIN customers c ON c.id = r.customer_id WHERE r.id = :case_id
+""")
+
+
+def case_notice_facts(session: Session, case_id: uuid.UUID) -> dict[str, Any]:
+    case_no, unit, name = session.execute(_CASE, {"case_id": case_id}).one()
+    return case_facts(case_no, unit, name)
+
+
+def workflow_notice_facts(key: str, rec: Any) -> dict[str, Any]:
+    """The facts of a notice the refund workflow asked for, from the step record that carries it: a breach
+    names its clock and when it was due; the brief names nothing more."""
+    if key.startswith("breach:") and rec.breach is not None:
+        return {"stage": rec.breach.sla, "due_at": rec.breach.due_at.isoformat(), "escalated_to": rec.breach.escalated_to}
+    return {}
+
+
 def notify_opened_tasks(session: Session, case_id: uuid.UUID, project_id: int, task_keys: list[str], at: datetime) -> None:
-    """A notice per task the step opened, to its pool (after any move one level up), linking to the task."""
-    rows = session.execute(select(Task.id, Task.role, Task.title, Task.due_at).where(
-        Task.case_id == case_id, Task.task_key.in_(task_keys))).all()
-    for task_id, role, title, due_at in rows:
-        body = f"截止 {due_at.astimezone(CHINA):%Y-%m-%d %H:%M}" if due_at else ""
-        write_notice(session, key=f"task:{task_id}:opened", kind="task_opened", project_id=project_id, role=role,
-                     title=title, body=body, link=f"/task/{task_id}", case_id=case_id, task_id=task_id, at=at)
+    """A notice per task the step opened, to its pool (after any move one level up), linking to the task; and
+    the reminders on its clock (the policy's points, then the breach) to whoever will hold it."""
+    reminders = []
+    for task_id, kind, role, title, due_at, created_at, task_key, case_no, policy, unit, name in session.execute(
+            _OPENED, {"case_id": case_id, "keys": list(task_keys)}):
+        stage = task_key if kind in ("assessment", "escalation") else kind  # assessment:finance, escalation:intake
+        facts = case_facts(case_no, unit, name, stage=stage, role=role,
+                           **({"due_at": due_at.isoformat()} if due_at else {}))
+        notice = "refund_instruction" if kind == "refund_payment" else "task_opened"
+        write_notice(session, key=f"task:{task_id}:opened", kind=notice, project_id=project_id, role=role, params=facts,
+                     link=f"/task/{task_id}", case_id=case_id, task_id=task_id, at=at)
+        if due_at is not None:
+            for point, fire_at in clock_reminders(created_at, due_at, policy_points(session, policy), at):
+                reminders.append(dict(
+                    reminder_key=f"task:{task_id}:{point}", source="task", source_id=task_id, project_id=project_id,
+                    user_id=None, role=role, point=point, fire_at=fire_at, due_at=due_at, params={**facts, "point": point},
+                    link=f"/task/{task_id}", case_id=case_id))
+    schedule_reminders(session, reminders)
+
+
+_POLICY_POINTS: dict[str, tuple[int, ...]] = {}
+
+
+def policy_points(session: Session, version: str | None) -> tuple[int, ...]:
+    """The reminder points of a published refund policy (published versions never change: read once)."""
+    if version is None:
+        return reminder_points(None)
+    if version not in _POLICY_POINTS:
+        body = session.scalar(select(RefundPolicyVersion.body).where(RefundPolicyVersion.version == version))
+        _POLICY_POINTS[version] = reminder_points(body)
+    return _POLICY_POINTS[version]
 
 
 def inbox(session: Session, user_id: int, *, unread_only: bool, limit: int, before: int | None) -> tuple[list, int]:
@@ -101,6 +183,10 @@ def inbox(session: Session, user_id: int, *, unread_only: bool, limit: int, befo
         q = q.where(NoticeDelivery.id < before)
     rows = session.execute(q.order_by(NoticeDelivery.id.desc()).limit(limit)).all()
     return list(rows), unread_count(session, user_id)
+
+
+def language_of(session: Session, user_id: int) -> str:
+    return session.scalar(select(NotificationPrefs.language).where(NotificationPrefs.user_id == user_id)) or "zh-CN"
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.errors import Conflict, Invalid, NotFound
 from db.ledger import set_unit_state
+from db.reminders import schedule_signing
 from db.models import Customer, Subscription, SubscriptionStatus, Unit, User
 from domain.refund import ContractStage, DepositKind, money
 from domain.units import (
@@ -67,5 +68,7 @@ def subscribe(
     except IntegrityError:
         raise Conflict(f"unit {unit.code} already has an active subscription") from None
     set_unit_state(session, unit, to_state, actor=consultant.username, reason=f"认购 #{sub.id}")
+    schedule_signing(session, subscription_id=sub.id, unit_id=unit.id, customer_id=customer_id, consultant_id=consultant.id,
+                     deadline=sign_by, now=datetime.now(timezone.utc))
     session.flush()
     return sub

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.models import CaseEvent, RefundCase, Task, TaskStatus, User
+from db.notices import case_notice_facts, write_notice
 from db.org import load_access
 from domain.access import Access
 from domain.paging import decode_cursor, encode_cursor
@@ -88,6 +89,15 @@ def _audit(session: Session, task: Task, kind: str, actor: User, at: datetime, d
     ))
 
 
+def _tell(session: Session, task: Task, kind: str, at: datetime, *, role: str | None = None, users: list[int] = (),
+          exclude: list[int] = (), **facts) -> None:
+    """A change of hands as a notice: to the pool (but not the one who took it) or to the people it concerns."""
+    stage = task.task_key if task.kind in ("assessment", "escalation") else task.kind
+    write_notice(session, key=f"{kind}:{task.id}:{uuid.uuid4().hex}", kind=kind, project_id=task.project_id, at=at,
+                 role=role, users=users, exclude=exclude, params={**case_notice_facts(session, task.case_id), "stage": stage, **facts},
+                 link=f"/task/{task.id}", case_id=task.case_id, task_id=task.id)
+
+
 def _open_task(session: Session, task_id: int) -> Task:
     t = session.get(Task, task_id)
     if t is None:
@@ -118,6 +128,7 @@ def claim(session: Session, user: User, task_id: int, now: datetime) -> Task:
         holder = session.scalar(select(Task.claimed_by).where(Task.id == task_id))
         raise Conflict(f"task {task_id} is already claimed by {_name(session, holder)}")
     _audit(session, t, "task_claimed", user, now, {})
+    _tell(session, t, "task_claimed", now, role=t.role, exclude=[user.id], who=user.display_name)
     session.flush()
     session.refresh(t)
     return t
@@ -155,5 +166,8 @@ def reassign(session: Session, user: User, task_id: int, to_user_id: int, reason
         "from_user_id": previous, "from": _name(session, previous) if previous else None,
         "to_user_id": target.id, "to": target.display_name, "reason": reason.strip(),
     })
+    _tell(session, t, "task_reassigned", now, users=[target.id], who=user.display_name, reason=reason.strip()[:200])
+    if previous and previous != target.id:  # the one who held it hears who holds it now
+        _tell(session, t, "task_claimed", now, users=[previous], who=target.display_name)
     session.flush()
     return t

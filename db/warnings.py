@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db import customers as records
 from db.customer_models import CustomerFollowUp, CustomerVisit
 from db.followup_models import FollowupAction, WarningRecord
+from db.reminders import notify_warning
 from domain import customers as topics
 from domain.calendar import china_date
 from domain.warnings import (
@@ -112,6 +113,7 @@ def evaluate_customer_warnings(session: Session, *, customer_id: int, now: datet
     )
     session.add(w)
     session.flush()
+    notify_warning(session, w, escalated=False, at=now)
     return w
 
 
@@ -159,6 +161,7 @@ def escalate_overdue_warnings(session: Session, *, now: datetime) -> list[int]:
     ).all()
     for w in overdue:
         w.escalated_at = now
+        notify_warning(session, w, escalated=True, at=now)
         session.execute(
             pg_insert(FollowupAction)
             .values(

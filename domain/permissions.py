@@ -21,6 +21,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "revise_loss": ("finance",),
     "reassign_tasks": ("manager",),
     "admin": ("admin", "ops"),
+    "robots": ("manager", "ops", "admin"),  # a project's WeCom / DingTalk robots (api/routes/robots.py)
 }
 
 

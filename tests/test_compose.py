@@ -42,6 +42,8 @@ FAKE_DEPLOY_ENV = {
     "SECRET_KEY": "prod-secret-key-0123456789abcdef0123456789",
     "DATA_KEY": "cHJvZC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLi4uLiE=",
     "BLIND_INDEX_KEY": "prod-blind-index-key",
+    "SMTP_HOST": "smtp.example.com",
+    "SMTP_USERNAME": "notify",
 }
 
 
@@ -239,6 +241,8 @@ def test_app_env_loads_into_settings(services, monkeypatch):
     assert s.secret_key == FAKE_DEPLOY_ENV["SECRET_KEY"]
     assert s.data_key == FAKE_DEPLOY_ENV["DATA_KEY"]
     assert s.blind_index_key == FAKE_DEPLOY_ENV["BLIND_INDEX_KEY"]
+    # The mail server's settings pass through (STARTTLS on unless switched off on purpose).
+    assert (s.smtp_host, s.smtp_port, s.smtp_username, s.smtp_starttls) == ("smtp.example.com", 587, "notify", True)
 
 
 def test_drill_speedup_is_fixed_at_real_time(services):

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from config.settings import Settings, get_settings
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
+from workers.channels.email import EmailSender
 from workers.dispatcher import Dispatcher
 from workers.registry import WORKFLOWS, activities, data_converter, workflow_runner
 from workflows.warning_sweep import (
@@ -84,8 +85,10 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     session_factory = make_session_factory(engine)
     # The notice dispatcher: a thread of this process (docs/decisions.md, "Notifications").
+    mailer = EmailSender(settings.smtp_host, settings.smtp_port, settings.smtp_username or None,
+                         settings.smtp_password or None, settings.smtp_sender, settings.smtp_starttls) if settings.smtp_host else None
     dispatcher = Dispatcher(session_factory, PiiCipher(settings.data_key, settings.blind_index_key),
-                            base_url=settings.public_base_url)
+                            base_url=settings.public_base_url, mailer=mailer)
     stop_dispatch = threading.Event()
     dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     dispatch = threading.Thread(target=dispatcher.run, args=(stop_dispatch,), kwargs={"dsn": dsn}, name="dispatcher",

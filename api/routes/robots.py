@@ -1,4 +1,5 @@
-"""A project's WeCom / DingTalk group robots: list (masked), add, send a test message."""
+"""A project's WeCom / DingTalk group robots: list (masked), add, change (kinds, on / off, a new webhook or
+secret), send a test message."""
 
 from __future__ import annotations
 
@@ -58,21 +59,63 @@ def list_robots(project_id: int, session: SessionDep, _: Keepers) -> list[RobotO
     return [_out(r) for r in rows]
 
 
+def _webhook(url: str) -> str:
+    url = url.strip()
+    if not url.lower().startswith(("https://", "http://")):
+        raise Invalid("the webhook URL must start with https:// (or http://)")
+    return url
+
+
+def _kinds(kinds: list[str]) -> list[str]:
+    unknown = sorted(set(kinds) - set(NOTICE_KINDS))
+    if unknown:
+        raise Invalid(f"unknown notice kind {', '.join(unknown)}; known: {', '.join(NOTICE_KINDS)}")
+    return list(dict.fromkeys(kinds))
+
+
 @router.post("/api/projects/{project_id}/robots", response_model=RobotOut, status_code=status.HTTP_201_CREATED,
              responses=_FORBIDDEN, summary="Add a WeCom or DingTalk group robot to the project")
 def add_robot(project_id: int, body: RobotIn, session: SessionDep, cipher: CipherDep, user: Keepers) -> RobotOut:
-    url = body.webhook_url.strip()
-    if not url.lower().startswith(("https://", "http://")):
-        raise Invalid("the webhook URL must start with https:// (or http://)")
+    url = _webhook(body.webhook_url)
     if body.kind == "dingtalk" and not (body.secret or "").strip():
         raise Invalid("a DingTalk robot needs its signing secret (加签密钥, starting SEC)")
-    unknown = sorted(set(body.notice_kinds) - set(NOTICE_KINDS))
-    if unknown:
-        raise Invalid(f"unknown notice kind {', '.join(unknown)}; known: {', '.join(NOTICE_KINDS)}")
     r = ProjectRobot(project_id=project_id, kind=body.kind, name=body.name.strip(), webhook_enc=cipher.encrypt(url),
                      webhook_masked=mask_webhook(url), secret_enc=cipher.encrypt(body.secret.strip()) if body.secret else None,
-                     notice_kinds=list(dict.fromkeys(body.notice_kinds)), created_by=user.id)
+                     notice_kinds=_kinds(body.notice_kinds), created_by=user.id)
     session.add(r)
+    session.flush()
+    out = _out(r)
+    session.commit()
+    return out
+
+
+class RobotChange(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=512)
+    secret: str | None = Field(default=None, min_length=1, max_length=256)
+    notice_kinds: list[str] | None = None
+    active: bool | None = None
+
+
+@router.patch("/api/robots/{robot_id}", response_model=RobotOut, responses=_FORBIDDEN,
+              summary="Change a robot: its name, notice kinds, on / off, a new webhook URL or secret")
+def change_robot(robot_id: int, body: RobotChange, session: SessionDep, cipher: CipherDep, _: Keepers) -> RobotOut:
+    r = session.get(ProjectRobot, robot_id, with_for_update=True)
+    if r is None:
+        raise NotFound(f"robot {robot_id} does not exist")
+    if body.name is not None:
+        r.name = body.name.strip()
+    if body.webhook_url is not None:
+        url = _webhook(body.webhook_url)
+        r.webhook_enc, r.webhook_masked = cipher.encrypt(url), mask_webhook(url)
+    if body.secret is not None:
+        if r.kind != "dingtalk":
+            raise Invalid("only a DingTalk robot has a signing secret")
+        r.secret_enc = cipher.encrypt(body.secret.strip())
+    if body.notice_kinds is not None:
+        r.notice_kinds = _kinds(body.notice_kinds)
+    if body.active is not None:
+        r.active = body.active
     session.flush()
     out = _out(r)
     session.commit()
@@ -87,7 +130,7 @@ def test_robot(robot_id: int, session: SessionDep, cipher: CipherDep, settings: 
         raise NotFound(f"robot {robot_id} does not exist")
     now = datetime.now(timezone.utc)
     notice = Notice(notice_key=f"test:{robot_id}:{now.timestamp()}", kind="test", title="EstateFlow 测试消息",
-                    body=f"机器人「{r.name}」已接通。", link="/home")
+                    body=f"机器人「{r.name}」已接通。", link="/home", params={})
     delivery = NoticeDelivery(dedupe_key=f"test:{robot_id}:{int(now.timestamp())}", channel=r.kind, target=f"robot:{r.id}",
                               status="pending")
     try:

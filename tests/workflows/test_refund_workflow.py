@@ -16,7 +16,6 @@ from db.models import (
     CaseEvent,
     Customer,
     KnowledgeBaseEntry,
-    Notification,
     RefundCase,
     RefundInstruction,
     RegionalBrief,
@@ -26,6 +25,7 @@ from db.models import (
     Task,
     Unit,
 )
+from db.notice_models import Notice
 from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy
 from tests.drive import Case, open_case
 from tests.workflows.conftest import eventually, terminate_if_running
@@ -327,8 +327,10 @@ async def test_every_timer_fires_at_its_time_and_escalates(env, start, session_f
     await env.sleep(timedelta(minutes=2))
     assert await eventually(lambda: breaches(session_factory, case)) == {"intake": "manager"}
     assert "escalation:intake" in open_tasks(session_factory, case)
-    notes = db(session_factory, select(Notification.role).where(Notification.case_id == uuid.UUID(case.case_id)))
-    assert ("manager",) in notes
+    notes = db(session_factory, select(Notice.role, Notice.kind, Notice.title).where(Notice.case_id == uuid.UUID(case.case_id)))
+    told = {(role, kind, title.split(" — 案件 ")[0]) for role, kind, title in notes}
+    assert ("manager", "sla_breach", "超时升级：情绪隔离与信息采集") in told
+    assert ("manager", "task_opened", "新任务：超时升级处理（情绪隔离与信息采集）") in told
     await case.intake()
     await case.handle.execute_update(RefundCaseWorkflow.submit_assessment, AssessmentSubmission(actor=case.a("legal"), fault=Fault.BUYER))
     await env.sleep(timedelta(minutes=88))  # 1h59 since registration
