@@ -151,11 +151,15 @@ class FollowupActivities:
                 record_receipt(s, contract_id=contract_id, amount=d.amount, received_on=d.disbursed_on,
                                reference=f"按揭放款 {d.loan_id}", actor=actor, today=d.disbursed_on)
         except ServiceError as err:
-            s.add(FollowupAction(
+            todo = FollowupAction(
                 followup_id=rec.followup_id, action_key="disbursement_to_contract", kind="disbursement", role="finance",
                 message=f"loan {d.loan_id} disbursed {d.amount} but it could not be recorded on the contract: {err.message}",
                 detail={"contract_id": contract_id}, status="open",
-            ))
+            )
+            s.add(todo)
+            s.flush()
+            notify_action(s, action_id=todo.id, kind=todo.kind, role=todo.role, message=todo.message, due_at=None,
+                          customer_id=rec.customer_id, at=rec.at)
 
     @activity.defn(name="start_refund_from_followup")
     async def start_refund_from_followup(self, req: StartRefundCase) -> str:

@@ -17,7 +17,7 @@ from db.errors import Forbidden, Invalid, NotFound
 from db.evidence_models import CaseEvidence
 from db.followup_models import Followup, WarningRecord
 from db.inventory_models import PriceList
-from db.notice_models import ProjectRobot
+from db.notice_models import Notice, NoticeDelivery, ProjectRobot
 from db.models import Customer, Project, RefundCase, Subscription, Task, Unit, User
 from domain.access import Access, acting_role
 from workflows.followup_contracts import mortgage_workflow_id, payment_plan_workflow_id
@@ -90,6 +90,8 @@ SCOPED_PARAMS: dict[str, tuple[Callable[[str], object], object, str]] = {
     "evidence_id": (int, select(RefundCase.project_id).join(CaseEvidence, CaseEvidence.case_id == RefundCase.id)
                     .where(CaseEvidence.id == _V), "evidence {v} does not exist"),
     "robot_id": (int, select(ProjectRobot.project_id).where(ProjectRobot.id == _V), "robot {v} does not exist"),
+    "delivery_id": (int, select(Notice.project_id).join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+                    .where(NoticeDelivery.id == _V), "delivery {v} does not exist"),
     "warning_id": (int, select(Customer.project_id).select_from(WarningRecord)
                    .outerjoin(Customer, Customer.id == WarningRecord.customer_id).where(WarningRecord.id == _V),
                    "warning {v} does not exist"),

@@ -61,11 +61,14 @@ S = TypeVar("S", bound=RunningSystem)
 
 
 @contextmanager
-def running_system(prefix: str, start_timeout: float = START_TIMEOUT, kind: type[S] = RunningSystem) -> Iterator[S]:
+def running_system(prefix: str, start_timeout: float = START_TIMEOUT, kind: type[S] = RunningSystem,
+                   env: dict[str, str] | None = None) -> Iterator[S]:
+    """`env`: more settings for every service; `{api_port}` in a value is the API's port."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"estateflow-{prefix}-"))
     api_port, temporal_port = free_port(), free_port()
+    more = {k: v.format(api_port=api_port) for k, v in (env or {}).items()}
     env = dict(os.environ, DATA_DIR=str(data_dir), API_PORT=str(api_port), TEMPORAL_PORT=str(temporal_port),
-               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT))
+               TEMPORAL_UI_PORT=str(free_port()), PYTHONPATH=str(PROJECT_ROOT), **more)
     for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
         env.pop(var, None)
     log = open(data_dir / "run.log", "wb")

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select, text
 
+from api.access import project_filter
 from api.deps import CipherDep, SessionDep, SettingsDep, require_roles
 from api.strict import RequestModel
-from db.errors import Invalid, NotFound
+from db.errors import Conflict, Invalid, NotFound
 from db.models import User
 from db.notice_models import Notice, NoticeDelivery, ProjectRobot
 from domain.notify import NOTICE_KINDS, mask_webhook
@@ -138,3 +140,52 @@ def test_robot(robot_id: int, session: SessionDep, cipher: CipherDep, settings: 
     except ChannelError as e:
         raise Invalid(f"the robot did not take the test message: {e.message}") from None
     return TestResult(delivered=True, message="delivered")
+
+
+class DeadDelivery(BaseModel):
+    id: int
+    project_id: int | None
+    notice_kind: str
+    title: str
+    channel: str
+    to: str  # the robot's name, or the person's
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@router.get("/api/notice-deliveries/dead", response_model=list[DeadDelivery], responses=_FORBIDDEN,
+            summary="Deliveries that were given up (dead letters), newest first, in my projects")
+def dead_letters(session: SessionDep, user: Keepers, project_id: int | None = None,
+                 limit: int = Query(default=50, ge=1, le=200)) -> list[DeadDelivery]:
+    q = (select(NoticeDelivery, Notice, ProjectRobot.name, User.display_name)
+         .join(Notice, Notice.id == NoticeDelivery.notice_id)
+         .outerjoin(ProjectRobot, NoticeDelivery.target == func.concat("robot:", ProjectRobot.id))
+         .outerjoin(User, User.id == NoticeDelivery.user_id)
+         .where(NoticeDelivery.status == "dead"))
+    mine = project_filter(Notice.project_id, user)
+    if mine is not None:
+        q = q.where(mine)
+    if project_id is not None:
+        q = q.where(Notice.project_id == project_id)
+    rows = session.execute(q.order_by(NoticeDelivery.id.desc()).limit(limit)).all()
+    return [DeadDelivery(id=d.id, project_id=n.project_id, notice_kind=n.kind, title=n.title, channel=d.channel,
+                         to=robot or person or d.target, attempts=d.attempts, last_error=d.last_error,
+                         created_at=n.created_at) for d, n, robot, person in rows]
+
+
+@router.post("/api/notice-deliveries/{delivery_id}/retry", response_model=DeadDelivery, responses=_FORBIDDEN,
+             summary="Send a dead letter again (after the robot or mailbox was mended), with the same dedupe key")
+def retry_dead(delivery_id: int, session: SessionDep, user: Keepers) -> DeadDelivery:
+    d = session.get(NoticeDelivery, delivery_id, with_for_update=True)
+    if d is None:
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    if d.status != "dead":
+        raise Conflict(f"delivery {delivery_id} is {d.status}, not given up; nothing to retry")
+    n = session.get(Notice, d.notice_id)
+    d.status, d.attempts, d.next_attempt_at = "pending", 0, datetime.now(timezone.utc)
+    session.execute(text("SELECT pg_notify('notices', :id)"), {"id": str(n.id)})
+    out = DeadDelivery(id=d.id, project_id=n.project_id, notice_kind=n.kind, title=n.title, channel=d.channel, to=d.target,
+                       attempts=0, last_error=d.last_error, created_at=n.created_at)
+    session.commit()
+    return out

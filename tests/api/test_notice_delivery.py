@@ -288,3 +288,26 @@ def test_a_warning_raised_is_told_to_the_role_that_answers_it(factory, session_f
         people = set(s.scalars(select(NoticeDelivery.user_id).where(NoticeDelivery.notice_id == n.id)))
     assert n.urgent and n.title == "红色预警，请按时响应" and users["manager"].id in people
     assert re.search(r"^.\*+$", n.params["customer"])  # the customer's name masked
+
+
+async def test_a_dead_letter_is_listed_for_ops_with_the_robots_words_and_can_be_sent_again(
+        office, session_factory, robot, base_url, no_proxy):
+    sc, api = office
+    rid = add_robot(session_factory, sc.project_id, f"{base_url}/send?key=dead", api.users["fd1"].id)
+    robot.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
+    with session_factory.begin() as s:
+        write_notice(s, key=f"dead-letter:{rid}", kind="task_opened", project_id=sc.project_id, role="frontdesk",
+                     params={"stage": "intake", "case_no": "RF-DL"}, at=datetime.now(timezone.utc))
+    dispatcher(session_factory, Clock()).run_once()
+    r = await api.get("base-ops", "/api/notice-deliveries/dead", params={"project_id": sc.project_id})
+    assert r.status_code == 200, r.text
+    [dead] = [d for d in r.json() if d["to"] == "案场群"]
+    assert dead["channel"] == "wecom" and "invalid webhook url" in dead["last_error"] and "RF-DL" in dead["title"]
+    assert (await api.get("fd1", "/api/notice-deliveries/dead")).status_code == 403  # not for the front desk
+    robot.answer = {"errcode": 0, "errmsg": "ok"}  # mended
+    r = await api.post("base-ops", f"/api/notice-deliveries/{dead['id']}/retry")
+    assert r.status_code == 200, r.text
+    assert (await api.post("base-ops", f"/api/notice-deliveries/{dead['id']}/retry")).status_code == 409  # not dead now
+    dispatcher(session_factory, Clock()).run_once()
+    with session_factory() as s:
+        assert s.get(NoticeDelivery, dead["id"]).status == "sent"

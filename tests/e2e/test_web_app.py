@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 from db.demo_ids import mobile, resident_id
 from scripts.seed import DEMO_PASSWORD, DEMO_PEOPLE, DEMO_USERS
 from tests.e2e.conftest import DESKTOP, PHONE
+from tests.robot_server import base_url, robot, robot_server  # noqa: F401  (fixtures: a local group robot)
 
 # The demo seed gives 1号楼-101 to customer 0: a 定金 of 50,000 paid, not signed online (tier 60–80%).
 UNIT = "1号楼-101"
@@ -507,10 +509,11 @@ def check_screen(page: Page, name: str, screenshot: Path | None = None) -> None:
 
 
 WALK = (
-    ("frontdesk", ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1", "notifications"]),
-    ("manager", ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds", "delegation"]),
+    ("frontdesk", ["home", "intake", f"intake?q={UNIT}", "qr", "policy", "cases?all=1", "notifications",
+                   "settings/notifications"]),
+    ("manager", ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds", "delegation", "robots"]),
     ("finance", ["home", "refunds", "stats?period=week"]),
-    ("ops", ["home", "warnings", "stats?period=today", "admin", "admin?tab=people", "admin?tab=memberships"]),
+    ("ops", ["home", "warnings", "stats?period=today", "admin", "admin?tab=people", "admin?tab=memberships", "robots"]),
     ("admin", ["home", "admin"]),
 )
 
@@ -610,3 +613,64 @@ def test_a_manager_of_two_projects_switches_between_them_and_the_front_desk_has_
     sign_in(page, app_url, "frontdesk")
     expect(page.locator("#project")).to_have_count(0)
     ctx.close()
+
+
+def test_a_manager_adds_one_of_the_projects_group_robots_and_its_test_message_arrives(browser, app_url, shots, robot, base_url):
+    """The manager adds the project's WeCom group robot (its webhook a local robot server), for test messages
+    only; 发送测试消息 reaches the robot. When the robot refuses (errcode 93000), the screen shows its code and
+    its own words. The robot is switched off and on again."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    sign_in(page, app_url, "manager")
+    page.locator("header nav").get_by_role("link", name="群机器人").click()
+    expect(page.locator("main h1")).to_have_text("群机器人")
+    form = page.locator("form#robot-form")
+    expect(form.locator("[name=secret]")).to_have_count(0)  # a WeCom robot has no signing secret
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#err-name")).to_have_text("此项必填")
+    expect(form.locator("#err-webhook_url")).to_have_text("此项必填")
+    name = f"案场经理群{time.time_ns() % 100_000}"
+    form.locator("[name=name]").fill(name)
+    form.locator("[name=webhook_url]").fill(f"{base_url}/cgi-bin/webhook/send?key=e2e-robot-key")
+    form.locator(".el-select:has(#f-notice_kinds)").click()
+    page.get_by_role("option", name="测试消息").click()  # only test messages: the dispatcher sends it nothing else
+    page.keyboard.press("Escape")
+    form.locator("button[type=submit]").click()
+    expect(form.get_by_role("status")).to_contain_text(name)
+    row = page.get_by_test_id("robots").locator("tbody tr", has_text=name)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("企业微信")
+    expect(row).to_contain_text("测试消息")
+    expect(row).to_contain_text("已启用")
+    expect(row).not_to_contain_text("e2e-robot-key")  # the key is masked
+
+    row.get_by_role("button", name="发送测试消息").click()
+    expect(row.get_by_role("status")).to_contain_text("测试消息已送达")
+    [got] = [r for r in robot.received if r.query.get("key") == "e2e-robot-key"]
+    assert got.path == "/cgi-bin/webhook/send"
+    assert got.body["msgtype"] == "markdown" and "测试消息" in got.body["markdown"]["content"]
+    check_screen(page, "robots with a robot", shots / "1366px-manager-robots-added.png")
+    page.set_viewport_size(PHONE)
+    check_screen(page, "robots with a robot, phone", shots / "375px-manager-robots-added.png")
+    page.set_viewport_size(DESKTOP)
+
+    # The robot refuses: its code and its own words are shown, as it said them.
+    robot.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
+    row.get_by_role("button", name="发送测试消息").click()
+    alert = row.get_by_role("alert")
+    expect(alert).to_contain_text("测试消息未送达")
+    expect(alert).to_contain_text("93000")
+    expect(alert).to_contain_text("invalid webhook url")
+    expect(alert.locator("[data-raw]")).to_contain_text("errcode 93000: invalid webhook url")
+    assert len([r for r in robot.received if r.query.get("key") == "e2e-robot-key"]) == 2
+
+    # Off, and still off after a reload (the server keeps what the switch says); on again.
+    row.locator(".el-switch").click()
+    expect(row).to_contain_text("已停用")
+    page.reload()
+    expect(row).to_contain_text("已停用")
+    expect(row.get_by_role("switch")).not_to_be_checked()
+    row.locator(".el-switch").click()
+    expect(row).to_contain_text("已启用")
+    ctx.close()
+

@@ -118,3 +118,15 @@ def test_retries_back_off_exponentially_with_jitter_and_give_up():
     assert mask_webhook("https://qyapi.example/cgi-bin/webhook/send?key=693a91f6-7x") == "https://qyapi.example/cgi-bin/webhook/send?key=69****7x"
     assert "access_token=ab****gh" in mask_webhook("https://oapi.example/robot/send?access_token=abcdefgh")
     assert mask_webhook("https://oapi.example/robot/send?access_token=abc").endswith("access_token=****")
+
+
+def test_the_web_app_knows_every_action_the_server_names():
+    """web/src/lib/access.ts treats an action it does not know as open to all staff: its list must be the
+    server's, or a new screen's menu entry shows to everyone (the robots screen's did, at first)."""
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "web/src/lib/access.ts").read_text()
+    block = re.search(r"const KNOWN_ACTIONS = new Set\(\[(.*?)\]\)", source, re.S)
+    assert block, "KNOWN_ACTIONS is not where this test looks for it"
+    assert set(re.findall(r'"([a-z_]+)"', block.group(1))) == set(ACTIONS)

@@ -31,6 +31,13 @@ const routes: RouteRecordRaw[] = [
   { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { access: "cases" } },
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
   { path: "/delegation", name: "delegation", component: () => import("./views/DelegationView.vue"), meta: { access: "cases" } },
+  { path: "/robots", name: "robots", component: () => import("./views/RobotsView.vue"), meta: { access: "robots" } },
+  {
+    path: "/settings/notifications",
+    name: "notice-settings",
+    component: () => import("./views/NoticeSettingsView.vue"),
+    meta: { access: "cases" },
+  },
   { path: "/:pathMatch(.*)*", redirect: "/home" },
 ];
 
@@ -45,6 +52,8 @@ export const NAV: { name: string; label: string; access?: string }[] = [
   { name: "refunds", label: "nav_refunds", access: "refunds" },
   { name: "qr", label: "nav_qr", access: "qr" },
   { name: "delegation", label: "nav_delegation", access: "cases" },
+  { name: "notice-settings", label: "nav_notice_settings", access: "cases" },
+  { name: "robots", label: "nav_robots", access: "robots" },
   { name: "admin", label: "nav_admin", access: "admin" },
   { name: "policy", label: "nav_policy" },
 ];
