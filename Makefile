@@ -47,6 +47,7 @@ bench: venv web browser
 	$(BIN)/python -m scripts.bench_board
 	$(BIN)/python -m scripts.bench_customers
 	$(BIN)/python -m scripts.bench_inbox
+	$(BIN)/python -m scripts.bench_notices
 	$(BIN)/python -m scripts.bench_web
 
 # Re-record the workflow histories that the replay test runs (commit the result).

@@ -31,6 +31,7 @@ from db.reminders import fire_due, next_fire_at
 from domain.notify import gives_up, quiet_until, render, retry_delay
 from workers.channels import ChannelError, Message, batch
 from workers.channels.email import EmailSender
+from workers.channels.wecom import fits as robot_fits  # DingTalk takes more; the smaller limit serves both
 from workers.channels.dingtalk import DingTalkRobot
 from workers.channels.wecom import WeComRobot
 
@@ -38,6 +39,7 @@ log = logging.getLogger("estateflow.dispatcher")
 ROBOT_CHANNELS = ("wecom", "dingtalk")
 SENT_CHANNELS = (*ROBOT_CHANNELS, "email")  # in-app deliveries are delivered by being written
 PER_MINUTE = 20  # what a WeCom or DingTalk robot takes; beyond it, the rest wait for the next minute
+MIN_GAP = timedelta(seconds=1)  # between two messages to one robot: a burst collects into one message
 
 
 def robot_client(robot: ProjectRobot, cipher: PiiCipher, timeout: float = 5.0):
@@ -99,21 +101,39 @@ class Dispatcher:
         return max(fired, len(rows))
 
     def _to_robot(self, s: Session, robot: ProjectRobot, items: list[tuple[NoticeDelivery, Notice]], now: datetime) -> None:
-        """A robot's due deliveries: a burst goes as few messages as its pace allows (up to `per_message` notices
-        in one), within the robot's 20 messages a minute; the rest wait for room in the next minute."""
+        """A robot's due deliveries, within its pace: at most 20 messages a minute and a second between two, so
+        that a burst collects into few messages; each message at most `per_message` notices and never longer
+        than the robot takes (a longer one would be cut, and the notices at its end lost). What does not fit
+        waits for the robot's next free moment."""
         target = f"robot:{robot.id}"
         recent = s.scalars(select(func.min(NoticeDelivery.sent_at)).where(  # a row per message sent in the last minute
             NoticeDelivery.target == target, NoticeDelivery.status == "sent", NoticeDelivery.sent_at > now - timedelta(minutes=1))
             .group_by(NoticeDelivery.message_key)).all()
         room = PER_MINUTE - len(recent)
-        if room <= 0:
-            wait = min(recent) + timedelta(minutes=1)
+        if room <= 0 or (recent and now < max(recent) + MIN_GAP):
+            wait = min(recent) + timedelta(minutes=1) if room <= 0 else max(recent) + MIN_GAP
             for delivery, _ in items:
-                delivery.next_attempt_at = max(wait, now + timedelta(seconds=1))
+                delivery.next_attempt_at = max(wait, now + timedelta(milliseconds=50))
             return
-        size = max(self.per_message, -(-len(items) // room))  # never more messages than there is room for
-        for i in range(0, len(items), size):
-            self._send(s, items[i:i + size], robot, now)
+        messages = self._chunks(items, now)
+        for chunk in messages[:1]:  # one now; the next after the gap (the round after)
+            self._send(s, chunk, robot, now)
+        for chunk in messages[1:]:
+            for delivery, _ in chunk:
+                delivery.next_attempt_at = now + MIN_GAP
+
+    def _chunks(self, items: list[tuple[NoticeDelivery, Notice]], now: datetime) -> list[list[tuple[NoticeDelivery, Notice]]]:
+        """Consecutive messages of at most `per_message` notices whose robot content fits its byte limit."""
+        out: list[list[tuple[NoticeDelivery, Notice]]] = []
+        for item in items:
+            if out and len(out[-1]) < self.per_message and self._fits(out[-1] + [item], now):
+                out[-1].append(item)
+            else:
+                out.append([item])
+        return out
+
+    def _fits(self, chunk: list[tuple[NoticeDelivery, Notice]], now: datetime) -> bool:
+        return robot_fits(batch(message_of(n, d, self.base_url, now=now) for d, n in chunk))
 
     def _send(self, s: Session, items: list[tuple[NoticeDelivery, Notice]], robot: ProjectRobot, now: datetime) -> None:
         for delivery, _ in items:
@@ -175,9 +195,12 @@ class Dispatcher:
                          body=f"通知「{notice.title[:80]}」{more}未能送达，已停止重试。", at=now)
 
     def _wait(self, poll_s: float) -> float:
-        """Until the next poll, or the next reminder if it comes sooner (a drill's clocks run in seconds)."""
+        """Until the next poll, or sooner: the next reminder (a drill's clocks run in seconds), or the next
+        delivery that was held back (a robot's pace, a backoff)."""
         with self.sf() as s:
-            at = next_fire_at(s)
+            held = s.scalar(select(func.min(NoticeDelivery.next_attempt_at)).where(
+                NoticeDelivery.status == "pending", NoticeDelivery.channel.in_(SENT_CHANNELS)))
+            at = min((t for t in (next_fire_at(s), held) if t is not None), default=None)
         if at is None:
             return poll_s
         return min(poll_s, max(0.05, (at - self.now()).total_seconds()))

@@ -148,13 +148,25 @@ def test_a_burst_goes_to_the_robot_as_one_message_and_the_pace_holds(office, ses
         keys = {d.message_key for d in s.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id.in_(ids),
                                                                              NoticeDelivery.target == f"robot:{rid}"))}
     assert len(keys) == 1 and next(iter(keys)).startswith("batch-")
-    # 19 more messages this minute fill the robot's 20; the 21st waits for the first to be a minute old.
+    # A second later the next message may go; 19 more fill the robot's 20 a minute; the 21st waits for the
+    # first to be a minute old. Within the second after a message, a new notice waits for the gap.
+    first = clock.at
+    with session_factory.begin() as s:
+        early = write_notice(s, key=f"pace:{rid}:early", kind="task_opened", project_id=sc.project_id, role="frontdesk",
+                             params={"stage": "intake"}, at=now)
+    dispatcher(session_factory, clock).run_once()
+    with session_factory() as s:
+        d = s.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == early, NoticeDelivery.channel == "wecom")).one()
+    assert d.status == "pending" and d.next_attempt_at == first + timedelta(seconds=1)
     for i in range(19):
-        with session_factory.begin() as s:
-            write_notice(s, key=f"pace:{rid}:{i}", kind="task_opened", project_id=sc.project_id, role="frontdesk",
-                         params={"stage": "intake"}, at=now)
+        clock.at += timedelta(seconds=1.1)
+        if i:
+            with session_factory.begin() as s:
+                write_notice(s, key=f"pace:{rid}:{i}", kind="task_opened", project_id=sc.project_id, role="frontdesk",
+                             params={"stage": "intake"}, at=now)
         dispatcher(session_factory, clock).run_once()
     assert len(robot.received) == 20
+    clock.at += timedelta(seconds=1.1)
     with session_factory.begin() as s:
         late = write_notice(s, key=f"pace:{rid}:late", kind="task_opened", project_id=sc.project_id, role="frontdesk",
                             params={"stage": "intake"}, at=now)
@@ -162,7 +174,27 @@ def test_a_burst_goes_to_the_robot_as_one_message_and_the_pace_holds(office, ses
     assert len(robot.received) == 20
     with session_factory() as s:
         d = s.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == late, NoticeDelivery.channel == "wecom")).one()
-    assert d.status == "pending" and d.next_attempt_at == clock.at + timedelta(minutes=1)
+    assert d.status == "pending" and d.next_attempt_at == first + timedelta(minutes=1)
+
+
+def test_a_long_burst_is_split_so_that_no_message_is_cut(office, session_factory, robot, base_url, no_proxy):
+    """Long titles: each message stays within WeCom's 4,096 bytes (a longer one is cut, losing notices at its
+    end), the rest follow a second apart, and every notice arrives."""
+    sc, api = office
+    rid = add_robot(session_factory, sc.project_id, f"{base_url}/send?key=long", api.users["fd1"].id)
+    now = datetime.now(timezone.utc)
+    with session_factory.begin() as s:
+        for i in range(20):
+            write_notice(s, key=f"long:{rid}:{i}", kind="followup_action", project_id=sc.project_id, role="frontdesk",
+                         title=f"L{i:02d} " + "按揭资料待补充，请尽快联系客户" * 8, body="", link=f"/task/{i}", at=now)
+    clock = Clock()
+    for _ in range(10):
+        dispatcher(session_factory, clock).run_once()
+        clock.at += timedelta(seconds=1.1)
+    contents = [r.body["markdown"]["content"] for r in robot.received if r.query.get("key") == "long"]
+    assert len(contents) >= 2 and all(len(c.encode()) <= 4096 for c in contents)
+    heard = sorted(n for c in contents for n in set(re.findall(r"L(\d\d) ", c)))  # a batch's title repeats its first
+    assert heard == [f"{i:02d}" for i in range(20)]
 
 
 def reminders_of(session_factory, source: str, source_id: int) -> dict[int, Reminder]:

@@ -618,7 +618,8 @@ def test_a_manager_of_two_projects_switches_between_them_and_the_front_desk_has_
 def test_a_manager_adds_one_of_the_projects_group_robots_and_its_test_message_arrives(browser, app_url, shots, robot, base_url):
     """The manager adds the project's WeCom group robot (its webhook a local robot server), for test messages
     only; 发送测试消息 reaches the robot. When the robot refuses (errcode 93000), the screen shows its code and
-    its own words. The robot is switched off and on again."""
+    its own words. The project's undelivered notices are listed below the robots (a test message is no delivery,
+    so none of them is this robot's). The robot is switched off and on again."""
     ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = ctx.new_page()
     sign_in(page, app_url, "manager")
@@ -649,6 +650,10 @@ def test_a_manager_adds_one_of_the_projects_group_robots_and_its_test_message_ar
     [got] = [r for r in robot.received if r.query.get("key") == "e2e-robot-key"]
     assert got.path == "/cgi-bin/webhook/send"
     assert got.body["msgtype"] == "markdown" and "测试消息" in got.body["markdown"]["content"]
+    # The project's undelivered notices: its heading, and its rows or that there are none, before the checks.
+    dead = page.get_by_test_id("dead-deliveries")
+    expect(dead.get_by_role("heading", name="投递失败的通知")).to_be_visible()
+    expect(dead.get_by_test_id("dead").or_(dead.get_by_test_id("dead-none"))).to_be_visible()
     check_screen(page, "robots with a robot", shots / "1366px-manager-robots-added.png")
     page.set_viewport_size(PHONE)
     check_screen(page, "robots with a robot, phone", shots / "375px-manager-robots-added.png")
@@ -663,6 +668,11 @@ def test_a_manager_adds_one_of_the_projects_group_robots_and_its_test_message_ar
     expect(alert).to_contain_text("invalid webhook url")
     expect(alert.locator("[data-raw]")).to_contain_text("errcode 93000: invalid webhook url")
     assert len([r for r in robot.received if r.query.get("key") == "e2e-robot-key"]) == 2
+    # A refused test message is no delivery: nothing of this robot is among the undelivered notices.
+    dead.get_by_role("button", name="刷新").click()
+    expect(dead.get_by_test_id("dead").or_(dead.get_by_test_id("dead-none"))).to_be_visible()
+    expect(dead.locator(".is-loading")).to_have_count(0)
+    expect(dead.locator("tbody tr", has_text=name)).to_have_count(0)
 
     # Off, and still off after a reload (the server keeps what the switch says); on again.
     row.locator(".el-switch").click()

@@ -17,18 +17,29 @@ from typing import ClassVar
 
 from workers.channels import CONNECT_TIMEOUT, TOTAL_TIMEOUT, Message, batch, post_robot
 
-__all__ = ["WeComRobot", "batch", "content"]
+__all__ = ["WeComRobot", "batch", "content", "fits"]
 
 RATE_LIMITED = 45009
 MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
 _ELLIPSIS = "…"
 
 
-def content(message: Message) -> str:
-    """The markdown content of `message` as the robot receives it."""
+def _parts(message: Message) -> tuple[str, list[str]]:
     head = f"**{message.title}**"
     tail = [f"[打开任务]({message.link})"] if message.link else []
     tail.append(f'<font color="comment">#{message.dedupe_key}</font>')
+    return head, tail
+
+
+def fits(message: Message) -> bool:
+    """Whether the robot takes `message` whole (else `content` cuts its body)."""
+    head, tail = _parts(message)
+    return len("\n".join([head, message.markdown, *tail]).encode()) <= MAX_CONTENT_BYTES
+
+
+def content(message: Message) -> str:
+    """The markdown content of `message` as the robot receives it."""
+    head, tail = _parts(message)
     whole = "\n".join([head, message.markdown, *tail])
     excess = len(whole.encode()) - MAX_CONTENT_BYTES
     if excess <= 0:

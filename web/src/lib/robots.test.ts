@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { MESSAGES } from "@/i18n";
+import { fmtTime } from "./format";
 import {
+  channelLabel,
   collectEdit,
   collectRobot,
+  DEAD_LIMIT,
+  deadListCut,
+  deadPath,
+  deadRow,
+  DELIVERY_CHANNELS,
   editValues,
   emptyRobot,
   kindsSummary,
@@ -15,8 +22,11 @@ import {
   robotErrcode,
   robotRefusal,
   robotWords,
+  retryRefusalKey,
   testFailureKey,
   webhookProblem,
+  withoutDelivery,
+  type DeadDelivery,
   type Robot,
 } from "./robots";
 
@@ -187,5 +197,71 @@ describe("a failed test message", () => {
       expect(has(MESSAGES.zh, `robots_errcodes.e${code}`), String(code)).toBe(true);
       expect(has(MESSAGES.en, `robots_errcodes.e${code}`), String(code)).toBe(true);
     }
+  });
+});
+
+describe("undelivered notices", () => {
+  const dead = (over: Partial<DeadDelivery> = {}): DeadDelivery => ({
+    id: 41, project_id: 1, notice_kind: "sla_breach", title: "1号楼-204 退款超时", channel: "wecom", to: "案场经理群",
+    attempts: 8, last_error: "wecom: errcode 93000: invalid webhook url, hint: [1700000000_abc]",
+    created_at: "2026-03-01T10:05:00Z", ...over,
+  });
+  const zhTe = (k: string) => has(MESSAGES.zh, k);
+
+  it("ask for the project's newest fifty", () => {
+    expect(DEAD_LIMIT).toBe(50);
+    expect(deadPath(7)).toBe("/api/notice-deliveries/dead?project_id=7&limit=50");
+    expect(deadPath(7, 10)).toBe("/api/notice-deliveries/dead?project_id=7&limit=10");
+  });
+
+  it("label each channel in both languages, an unknown one as itself", () => {
+    for (const c of DELIVERY_CHANNELS) {
+      expect(has(MESSAGES.zh, `robots_channels.${c}`), c).toBe(true);
+      expect(has(MESSAGES.en, `robots_channels.${c}`), c).toBe(true);
+    }
+    expect(channelLabel("wecom", ZH_T, zhTe)).toBe("企业微信");
+    expect(channelLabel("dingtalk", ZH_T, zhTe)).toBe("钉钉");
+    expect(channelLabel("email", ZH_T, zhTe)).toBe("邮件");
+    expect(channelLabel("carrier_pigeon", ZH_T, zhTe)).toBe("carrier_pigeon");
+  });
+
+  it("become rows: the time formatted, the channel labelled, the error verbatim", () => {
+    const row = deadRow(dead(), (iso) => fmtTime(iso, "zh"), (c) => channelLabel(c, ZH_T, zhTe));
+    expect(row).toEqual({
+      id: 41, time: fmtTime("2026-03-01T10:05:00Z", "zh"), channel: "企业微信", to: "案场经理群",
+      title: "1号楼-204 退款超时", attempts: 8, error: "wecom: errcode 93000: invalid webhook url, hint: [1700000000_abc]",
+    });
+    expect(row.time).toContain("18:05"); // China time
+    const spaced = deadRow(dead({ last_error: "  smtp: 550 <a@b.cn> mailbox unavailable " }), String, String);
+    expect(spaced.error).toBe("  smtp: 550 <a@b.cn> mailbox unavailable "); // not tidied
+  });
+
+  it("show a dash for an error, a recipient or a title the server did not keep", () => {
+    const row = deadRow(dead({ last_error: null, to: "", title: "" }), String, String);
+    expect(row.error).toBe("—");
+    expect(row.to).toBe("—");
+    expect(row.title).toBe("—");
+    expect(deadRow(dead({ last_error: "   " }), String, String).error).toBe("—");
+  });
+
+  it("lose the one sent again, and only it", () => {
+    const list = [dead({ id: 3 }), dead({ id: 2 }), dead({ id: 1 })];
+    expect(withoutDelivery(list, 2).map((d) => d.id)).toEqual([3, 1]);
+    expect(withoutDelivery(list, 9).map((d) => d.id)).toEqual([3, 2, 1]);
+    expect(list).toHaveLength(3); // the list itself is left alone
+  });
+
+  it("explain a retry refused as no longer undelivered, and leave other refusals to the error banner", () => {
+    expect(retryRefusalKey(409)).toBe("robots_dead_not_dead");
+    expect(has(MESSAGES.zh, "robots_dead_not_dead")).toBe(true);
+    expect(has(MESSAGES.en, "robots_dead_not_dead")).toBe(true);
+    expect(retryRefusalKey(403)).toBeNull();
+    expect(retryRefusalKey(404)).toBeNull();
+  });
+
+  it("say when only the newest are shown", () => {
+    expect(deadListCut(49)).toBe(false);
+    expect(deadListCut(50)).toBe(true);
+    expect(deadListCut(3, 3)).toBe(true);
   });
 });

@@ -236,3 +236,78 @@ export function testFailureKey(message: string): string | null {
   if (/no answer within the timeout|ConnectError|ConnectTimeout/.test(message)) return "robots_errcodes.unreachable";
   return null;
 }
+
+// ---------------------------------------------------------------- undelivered notices -----------
+
+/** The channels a notice is delivered by (keys robots_channels.<channel>). */
+export const DELIVERY_CHANNELS = ["wecom", "dingtalk", "email", "inapp"] as const;
+
+/** How many undelivered notices the screen asks for (the newest). */
+export const DEAD_LIMIT = 50;
+
+/** GET /api/notice-deliveries/dead, POST /api/notice-deliveries/{id}/retry: a delivery that was given up. */
+export interface DeadDelivery {
+  id: number;
+  project_id: number | null;
+  notice_kind: string;
+  title: string;
+  channel: string;
+  /** the robot's name, or the person's */
+  to: string;
+  attempts: number;
+  /** what the channel last answered, verbatim */
+  last_error: string | null;
+  created_at: string;
+}
+
+/** The address of a project's undelivered notices, the newest `limit`. */
+export function deadPath(projectId: number, limit = DEAD_LIMIT): string {
+  return `/api/notice-deliveries/dead?project_id=${encodeURIComponent(projectId)}&limit=${limit}`;
+}
+
+/** A delivery channel in the person's language; the channel itself when the app has no words for it. */
+export function channelLabel(channel: string, t: (key: string) => string, te: (key: string) => boolean): string {
+  const key = `robots_channels.${channel}`;
+  return te(key) ? t(key) : channel;
+}
+
+/** One undelivered notice as a table row shows it. */
+export interface DeadRow {
+  id: number;
+  time: string;
+  channel: string;
+  to: string;
+  title: string;
+  attempts: number;
+  /** the error as the channel said it, verbatim; "—" when none was kept */
+  error: string;
+}
+
+/** An undelivered notice as a row: its time formatted by `time` (lib/format's fmtTime), its channel labelled. */
+export function deadRow(d: DeadDelivery, time: (iso: string) => string, channel: (c: string) => string): DeadRow {
+  const error = (d.last_error ?? "").trim();
+  return {
+    id: d.id,
+    time: time(d.created_at),
+    channel: channel(d.channel),
+    to: d.to || "—",
+    title: d.title || "—",
+    attempts: d.attempts,
+    error: error ? d.last_error! : "—",
+  };
+}
+
+/** The list without the delivery sent again (it is pending now, no longer undelivered). */
+export function withoutDelivery<T extends { id: number }>(list: readonly T[], id: number): T[] {
+  return list.filter((d) => d.id !== id);
+}
+
+/** The translation key explaining a refused retry (409: it is no longer undelivered), or null: a plain error. */
+export function retryRefusalKey(status: number): string | null {
+  return status === 409 ? "robots_dead_not_dead" : null;
+}
+
+/** Whether the list may hold only the newest of more (it came back as long as was asked for). */
+export function deadListCut(count: number, limit = DEAD_LIMIT): boolean {
+  return count >= limit;
+}
