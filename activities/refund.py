@@ -6,7 +6,7 @@ import functools
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,6 +155,13 @@ class RefundActivities:
                     conn.execute(CLOSE_TASK, {**closing, "t_key": keys[0]})
                 else:
                     conn.execute(CLOSE_TASKS, {**closing, "t_keys": list(keys)})
+            if rec.cancel_tasks or rec.cancel_open_tasks:  # no longer needed: cancelled, not done
+                q = update(TASKS).where(TASKS.c.case_id == case_id, TASKS.c.status == TaskStatus.OPEN)
+                if not rec.cancel_open_tasks:
+                    q = q.where(TASKS.c.task_key.in_(rec.cancel_tasks))
+                conn.execute(q.values(status=TaskStatus.CANCELLED, completed_at=rec.at))
+            if rec.restore_unit:
+                self._restore_unit(s, case_id, case_no, rec)
             if rec.open_tasks:
                 _insert_rows(conn, INSERT_TASKS, [open_task_row(case_id, project_id, t, rec.at) for t in rec.open_tasks])
                 for t in rec.open_tasks:  # a four-eyes step nobody at its level may take goes one level up
@@ -275,8 +282,21 @@ class RefundActivities:
         )
 
     @staticmethod
+    def _restore_unit(s: Session, case_id: uuid.UUID, case_no: str, rec: StepRecord) -> None:
+        """A withdrawn or voided case: the unit goes back to the state it had before the case."""
+        unit_id = s.scalar(select(RefundCase.unit_id).where(RefundCase.id == case_id))
+        unit = s.get(Unit, unit_id, with_for_update=True)
+        if unit is not None and unit.state == UnitState.REFUNDING:
+            back = unit.state_before_refund or UnitState.SUBSCRIBED
+            set_unit_state(s, unit, back, actor=rec.actor, reason=f"退房案件 {case_no} {rec.kind}: 恢复原状态", at=rec.at)
+            unit.state_before_refund = None
+
+    @staticmethod
     def _complete(s: Session, case_id: uuid.UUID, case_no: str, c: CompletionSpec, at: datetime, actor: str) -> None:
-        """The archive's records; closed_at and retain_until are set on the case with its patch."""
+        """The archive's records; closed_at and retain_until are set on the case with its patch. A voided
+        registration leaves none: it was a mistake, not a case (its unit went back with the void)."""
+        if c.path == "voided":
+            return
         customer = s.get(Customer, c.customer_id, with_for_update=True)
         if customer is not None and SENSITIVE_TAG not in (customer.tags or []):
             customer.tags = [*(customer.tags or []), SENSITIVE_TAG]

@@ -67,7 +67,8 @@ class OptionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     kind: OptionKind
     description: str = Field(default="", max_length=500)
-    compensation: MoneyIn | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    compensation: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
+                                         description="A: from the retention pool; 0 (or none): the buyer simply continues")
     fee_waiver: bool = False
 
 
@@ -101,10 +102,24 @@ class TaskCompletion(RequestModel):
     # solution and choice
     options: list[OptionIn] | None = None
     option: OptionKind | None = None
+    refused: bool = False  # the buyer refused every option offered: a new offer, or after the last the legal route
     new_customer_id: int | None = None
     # archive
     summary: str | None = Field(default=None, max_length=4000)
     lessons: str = Field(default="", max_length=4000)
+
+
+class WithdrawalIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, description="what the buyer said")
+    evidence_ids: list[int] = Field(default_factory=list, max_length=20, description="evidence files of this case")
+
+
+class VoidRequestIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the registration was a mistake")
+
+
+class AssessmentReturnIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class LossRevisionIn(RequestModel):
@@ -205,6 +220,7 @@ class CaseDetail(CaseSummary):
     deposit_kind: str | None = None
     deposit_amount: Decimal | None = None
     paid_amount: Decimal | None = None
+    registered_by: str | None = Field(default=None, description="who registered the case (a person's name)")
 
 
 class TimelineEntry(BaseModel):
@@ -222,3 +238,7 @@ class Timeline(BaseModel):
     workflow_id: str
     temporal_ui_url: str
     entries: list[TimelineEntry]
+    engine_history: Literal["available", "expired"] = Field(
+        default="available", description="expired: the workflow engine's retention deleted the run's history; the "
+        "case's own record (PostgreSQL) is the whole story")
+    note: str | None = None

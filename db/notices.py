@@ -3,9 +3,11 @@ committed), and reading a person's in-app notices.
 
 A notice for a role pool reaches, in-app, every active person holding that role over the project (project,
 city company or group membership) and everyone standing in for one of them now; each delivery has a dedupe
-key `<notice key>:<channel>:<target>`, the same on every attempt. When a notice has robot deliveries,
-`pg_notify('notices', id)` wakes the dispatcher as the transaction commits (docs/decisions.md,
-"Notifications"); in-app deliveries need no waking."""
+key `<notice key>:<channel>:<target>`, the same on every attempt; people who chose e-mail get an e-mail
+delivery too, and the project's robots that take the notice's kind one each. When a notice has e-mail or robot
+deliveries, `pg_notify('notices', id)` wakes the dispatcher as the transaction commits (docs/decisions.md,
+"Notifications"); in-app deliveries need no waking. A notice keeps its facts (`params`) and is worded per
+reader (domain.notify.render). Reminders before deadlines are scheduled here too (`schedule_reminders`)."""
 
 from __future__ import annotations
 

@@ -66,6 +66,11 @@ class RefundPolicy:
         )
     )
     record_retention_days: int = 2 * 365 + 1
+    # Issue 14: the clocks after the offer, rework, and how many offers a buyer may refuse.
+    choice_minutes: int = 3 * 24 * 60  # the buyer's choice after the offer
+    contract_cancellation_minutes: int = 5 * 24 * 60  # legal cancels the online contract
+    rework_minutes: int = 120  # an assessment returned for rework
+    max_offer_rounds: int = 2  # after the last refused offer: the legal route (dispute)
 
     def tier_for(self, stage: ContractStage) -> RefundTier | None:
         for tier in self.tiers:
@@ -236,6 +241,10 @@ def policy_to_body(policy: RefundPolicy) -> dict:
         "escalation_loss_threshold": str(policy.escalation_loss_threshold),
         "min_options": policy.min_options,
         "record_retention_days": policy.record_retention_days,
+        "choice_minutes": policy.choice_minutes,
+        "contract_cancellation_minutes": policy.contract_cancellation_minutes,
+        "rework_minutes": policy.rework_minutes,
+        "max_offer_rounds": policy.max_offer_rounds,
         "tiers": [
             {"stage": t.stage.value, "min_share": str(t.min_share), "max_share": str(t.max_share), "note": t.note}
             for t in policy.tiers
@@ -265,4 +274,6 @@ def policy_from_body(version: str, body: dict) -> RefundPolicy:
         min_options=int(body.get("min_options", 2)),
         record_retention_days=int(body.get("record_retention_days", 731)),
         tiers=tiers,
+        **{k: int(body[k]) for k in ("choice_minutes", "contract_cancellation_minutes", "rework_minutes",
+                                     "max_offer_rounds") if k in body},
     )

@@ -29,16 +29,28 @@ from config.settings import PROJECT_ROOT
 from db.models import SlaBreach
 from db.scratch import scratch_database
 from db.session import make_engine, make_session_factory
-from domain.refund import Fault, OptionKind, RefundPolicy
+from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy
 from tests.drive import Case, open_case
 from tests.factories import Factory
 from workers.registry import WORKFLOWS, activities
+from workflows.contracts import (
+    AssessmentReturn,
+    AssessmentSubmission,
+    BuyerRefusal,
+    CaseWithdrawal,
+    LossRevision,
+    VoidDecision,
+    VoidRequest,
+)
+from workflows.refund_case import RefundCaseWorkflow as W
 
 A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
 # One folder per workflow version: v1 = apply_step as a normal activity, v2 = as a local activity
 # (patch "apply-step-local-activity"), v3 = a person's step as a normal activity again, timer-driven writes
-# local (patch "step-write-after-accept"). Older folders stay, so runs started under them keep replaying.
-HISTORY_SET = "v3"
+# local (patch "step-write-after-accept"), v4 = the ways out and back of issue 14 (withdraw, void, re-offer,
+# return, correct, a loss revision both ways, the choice and cancellation clocks). Older folders stay, so runs
+# started under them keep replaying.
+HISTORY_SET = "v4"
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 POLICY = RefundPolicy(version="histories-2026.1")
 
@@ -122,7 +134,54 @@ async def sla_breaches(start: Start, env: WorkflowEnvironment, f: Factory, sf: s
     return case
 
 
-SCENARIOS = (path_a, path_b_deposit, path_b_online_signed, path_c, gm_approval, gm_rejected_legal, sla_breaches)
+async def withdrawn(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start()
+    await case.intake()
+    await case.handle.execute_update(W.withdraw, CaseWithdrawal(actor=case.a("frontdesk"), reason="家人同意继续购买"))
+    await case.archive()
+    return case
+
+
+async def voided(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start()
+    await case.handle.execute_update(W.request_void, VoidRequest(actor=case.a("manager"), reason="登记错了房号"))
+    await case.handle.execute_update(W.decide_void, VoidDecision(actor=case.a("citygm"), approve=True))
+    return case
+
+
+async def reoffered_legal(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start()
+    await case.intake()
+    await case.assess()
+    await case.offer(A, B, compensation=Decimal("0"))
+    await case.handle.execute_update(W.record_refusal, BuyerRefusal(actor=case.a("manager")))
+    await case.offer(A, B)
+    await case.handle.execute_update(W.record_refusal, BuyerRefusal(actor=case.a("manager")))
+    await case.archive()
+    return case
+
+
+async def returned_corrected(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(deposit=Decimal("50000"))
+    await case.intake()
+    await case.assess(loss=Decimal("60000"))
+    await case.handle.execute_update(W.revise_loss, LossRevision(actor=case.a("finance"),
+                                                                 loss=LossAssessment(commission_accrued=Decimal("70000"))))
+    await case.handle.execute_update(W.return_assessment, AssessmentReturn(actor=case.a("manager"), department="legal",
+                                                                           reason="过错认定依据不足"))
+    await case.handle.execute_update(W.submit_assessment, AssessmentSubmission(actor=case.a("legal"), fault=Fault.BUYER))
+    await case.handle.execute_update(W.correct_assessment, AssessmentSubmission(
+        actor=case.a("finance"), loss=LossAssessment(commission_accrued=Decimal("10000")), contract_confirmed=True))
+    await case.offer(A, B)
+    await env.sleep(timedelta(hours=73))  # the buyer's choice is late: its clock escalates
+    await _wait_for_breach(sf, case, "choice")
+    await case.choose(B)
+    await case.archive()
+    return case
+
+
+SCENARIOS = (path_a, path_b_deposit, path_b_online_signed, path_c, gm_approval, gm_rejected_legal, sla_breaches,
+             withdrawn, voided, reoffered_legal, returned_corrected)
 
 
 async def _wait_for_breach(sf: sessionmaker[Session], case: Case, sla: str, timeout: float = 30.0) -> None:

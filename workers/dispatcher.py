@@ -1,4 +1,5 @@
-"""The notice dispatcher: delivers the outbox's robot deliveries, at least once.
+"""The notice dispatcher: fires the reminders that are due (db/reminders.py) and delivers the outbox's robot
+and e-mail deliveries, at least once.
 
 A loop in the worker process (a thread): woken by PostgreSQL `LISTEN notices` (each notice's transaction
 runs `pg_notify` at commit), with a poll every few seconds as the fallback (a missed wake-up, a retry coming

@@ -157,6 +157,47 @@ class ArchiveSubmission:
 
 
 @dataclass(frozen=True)
+class CaseWithdrawal:
+    """撤回: the buyer withdraws the request before the outcome."""
+
+    actor: Actor
+    reason: str
+    evidence_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class VoidRequest:
+    """作废: the registration was a mistake; a second person must approve."""
+
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class VoidDecision:
+    actor: Actor
+    approve: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BuyerRefusal:
+    """The buyer refused every option offered: a new offer, or after the last round the legal route."""
+
+    actor: Actor
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AssessmentReturn:
+    """退回: the manager returns a department's assessment for rework, with a reason."""
+
+    actor: Actor
+    department: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StepResult:
     case_id: str
     stage: str
@@ -288,3 +329,8 @@ class StepRecord:
     refund: RefundInstructionSpec | None = None
     transfer: TransferSpec | None = None
     completion: CompletionSpec | None = None
+    # Withdrawal and void (issue 14): every open task of the case is cancelled, the unit goes back to the state
+    # it had before the case.
+    cancel_open_tasks: bool = False
+    restore_unit: bool = False
+    cancel_tasks: tuple[str, ...] = ()  # tasks no longer needed (a released GM step, a solution before a rework)

@@ -33,8 +33,11 @@ with workflow.unsafe.imports_passed_through():
         DEPARTMENTS,
         Actor,
         ArchiveSubmission,
+        AssessmentReturn,
         AssessmentSubmission,
         BuyerChoice,
+        BuyerRefusal,
+        CaseWithdrawal,
         CasePatch,
         CaseResult,
         CompletionSpec,
@@ -55,7 +58,10 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         TaskSpec,
         TransferSpec,
+        VoidDecision,
+        VoidRequest,
     )
+    from domain.refund import speedup_minutes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Patch ids: runs started before a change replay the old branch (tests/histories/ holds each kind).
@@ -69,6 +75,12 @@ ACTIVITY_RETRY = RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(sec
 STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # One short transaction: an attempt lost with a killed worker is retried after this, not after 30 s.
 STEP_TIMEOUT = timedelta(seconds=10)
+# Issue 14: a lowered loss releases a GM step no longer needed (and the finance assessment shows the revised
+# loss); the buyer's choice and the online-contract cancellation run on clocks.
+LOSS_BOTH_WAYS = "loss-revision-both-ways"
+CHOICE_CLOCK = "choice-and-cancellation-clocks"
+WITHDRAW_ROLES = {"frontdesk", "manager"}
+VOID_DECIDERS = {"manager", "citygm"}
 
 INTAKE_ROLES = {"frontdesk", "sales", "manager"}
 CHOICE_ROLES = {"manager", "frontdesk"}
@@ -122,22 +134,34 @@ class RefundCaseWorkflow:
         self._escalation_level = 0
         self._breaches: list[str] = []
         self._refund_amount: Decimal | None = None
+        # Issue 14: ways out and back.
+        self._ended: str | None = None  # withdrawn | voided
+        self._void_request: VoidRequest | None = None
+        self._void_round = 0
+        self._offer_round = 1  # the buyer may refuse up to policy.max_offer_rounds offers
+        self._disputed = False  # every offer refused: the legal route
+        self._solution_seq = 0  # a solution task cancelled (a return, a released GM step) gets a new key
+        self._choice_seq = 0
+        self._rework: dict[str, int] = {}  # department → times its assessment was returned
+        self._corrections = 0
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
     async def run(self, inp: RefundCaseInput) -> CaseResult:
-        await self._sla("intake", lambda: self._intake is not None, self._deadlines.intake)
+        await self._sla("intake", lambda: self._intake is not None or self._ended is not None, self._deadlines.intake)
         await asyncio.gather(
             *(
-                self._sla(f"assessment:{d}", lambda d=d: d in self._assessments, self._deadlines.assessment)
+                self._sla(f"assessment:{d}", lambda d=d: d in self._assessments or self._ended is not None,
+                          self._deadlines.assessment)
                 for d in DEPARTMENTS
             )
         )
-        await self._sla("solution", lambda: self._offer is not None or self._gm_rejected, self._deadlines.solution)
+        await self._sla("solution", lambda: self._offer is not None or self._gm_rejected or self._ended is not None,
+                        self._deadlines.solution)
         await workflow.wait_condition(lambda: self._archive_due is not None)
         assert self._archive_due is not None
-        await self._sla("archive", lambda: self._closed, self._archive_due)
+        await self._sla("archive", lambda: self._closed or self._ended == "voided", self._archive_due)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseResult(
             case_id=inp.case_id,
@@ -234,6 +258,29 @@ class RefundCaseWorkflow:
             raise _conflict(f"step {key} has already been submitted")
         self._claimed.add(key)
 
+    def _clock(self, name: str, done: Callable[[], bool], due: datetime) -> None:
+        """A clock started by a step (the buyer's choice, a rework, a new offer): it races the step like the
+        four clocks of run() and escalates on breach. Started only by new steps or behind a patch, so runs
+        recorded before it replay unchanged."""
+        asyncio.create_task(self._sla(name, done, due))
+
+    def _in(self, minutes: int) -> datetime:
+        return workflow.now() + speedup_minutes(minutes, self._inp.speedup)
+
+    def _over(self) -> bool:
+        """The case has an outcome (or ended): nothing before the outcome may change any more."""
+        return self._ended is not None or self._choice is not None or self._gm_rejected or self._disputed
+
+    def _assessment_key(self, dept: str) -> str:
+        n = self._rework.get(dept, 0)
+        return f"assessment:{dept}" if n == 0 else f"assessment:{dept}:{n}"
+
+    def _solution_key(self) -> str:
+        return "solution" if self._solution_seq == 0 else f"solution:{self._solution_seq}"
+
+    def _choice_key(self) -> str:
+        return "choice" if self._choice_seq == 0 else f"choice:{self._choice_seq}"
+
     # ------------------------------------------------------------ queries
 
     @workflow.query
@@ -303,7 +350,8 @@ class RefundCaseWorkflow:
     @workflow.update
     async def submit_assessment(self, sub: AssessmentSubmission) -> StepResult:
         dept = sub.actor.role
-        self._claim(f"assessment:{dept}")
+        key = self._assessment_key(dept)
+        self._claim(key)
         self._assessments[dept] = sub
         self._participants |= sub.actor.people
         if dept == "finance":
@@ -313,7 +361,7 @@ class RefundCaseWorkflow:
         now = workflow.now()
         patch_kwargs: dict = {"assessments": self._assessment_view()}
         open_tasks: tuple[TaskSpec, ...] = ()
-        close = (f"assessment:{dept}",)
+        close = (key,)
         if len(self._assessments) == len(DEPARTMENTS):
             open_tasks = self._after_assessment()
             patch_kwargs.update(
@@ -326,7 +374,7 @@ class RefundCaseWorkflow:
             patch_kwargs["loss_total"] = self._loss_total
         record = StepRecord(
             case_id=self._inp.case_id,
-            event_key=f"assessment:{dept}",
+            event_key=key,
             kind="assessment",
             actor=sub.actor.username,
             at=now,
@@ -336,7 +384,7 @@ class RefundCaseWorkflow:
             open_tasks=open_tasks,
             patch=CasePatch(**patch_kwargs),
         )
-        return await self._step(f"assessment:{dept}", record, f"{dept} assessment recorded", sub.actor)
+        return await self._step(key, record, f"{dept} assessment recorded", sub.actor)
 
     @submit_assessment.validator
     def _validate_assessment(self, sub: AssessmentSubmission) -> None:
@@ -345,7 +393,9 @@ class RefundCaseWorkflow:
             raise _forbidden(f"role {dept} does not take part in the joint assessment")
         if self._intake is None:
             raise _conflict("the intake form has not been submitted yet")
-        if f"assessment:{dept}" in self._claimed:
+        if self._ended is not None:
+            raise _conflict(f"the case was {self._ended}")
+        if self._assessment_key(dept) in self._claimed:
             raise _conflict(f"{dept} has already submitted its assessment; finance may revise the loss instead")
         if sub.actor.people & (self._assessor_ids() | {self._inp.registered_by.user_id}):
             raise _forbidden("one person may give only one part of the assessment and may not assess their own case")
@@ -458,11 +508,11 @@ class RefundCaseWorkflow:
 
     def _solution_task(self) -> TaskSpec:
         return TaskSpec(
-            key="solution",
+            key=self._solution_key(),
             kind="solution",
             role="manager",
             title=f"提出解决方案 (至少两种) — 案件 {self._inp.case_no}",
-            due_at=self._deadlines.solution,
+            due_at=self._deadlines.solution if self._offer_round == 1 else self._in(self._inp.policy.solution_minutes),
         )
 
     @workflow.update
@@ -474,7 +524,14 @@ class RefundCaseWorkflow:
         if rev.proposed_share is not None:
             self._proposed_share = rev.proposed_share
         open_tasks: tuple[TaskSpec, ...] = ()
-        if not self._gm_satisfied() and self._stage in ("solution", "choice"):
+        cancel: tuple[str, ...] = ()
+        released = False
+        if workflow.patched(LOSS_BOTH_WAYS):
+            # One loss: the finance assessment shows the revised figures; escalation re-evaluated both ways.
+            fin = self._assessments["finance"]
+            self._assessments["finance"] = dataclasses.replace(fin, loss=rev.loss, proposed_share=self._proposed_share)
+            open_tasks, cancel, released = self._reevaluate()
+        elif not self._gm_satisfied() and self._stage in ("solution", "choice"):
             # Re-evaluated: the case now needs (another) city GM approval before anything executes.
             open_tasks = (self._gm_task(),)
             if self._stage == "solution":
@@ -490,6 +547,7 @@ class RefundCaseWorkflow:
                 "to": _money_str(self._loss_total),
                 "proposed_share": None if self._proposed_share is None else str(self._proposed_share),
                 "note": rev.note,
+                **({"gm_released": True} if released else {}),
             },
             open_tasks=open_tasks,
             patch=CasePatch(
@@ -497,9 +555,33 @@ class RefundCaseWorkflow:
                 loss_total=self._loss_total,
                 needs_gm=self._gm_required(),
                 escalation_reasons=self._escalation_reasons(),
+                **({"assessments": self._assessment_view()} if workflow.patched(LOSS_BOTH_WAYS) else {}),
             ),
+            cancel_tasks=cancel,
         )
         return await self._step(key, record, "loss revised; escalation re-evaluated", rev.actor)
+
+    def _reevaluate(self) -> tuple[tuple[TaskSpec, ...], tuple[str, ...], bool]:
+        """After a changed loss or opinion, before anything executes: a case that now needs the city GM goes to
+        them (again); a case waiting for the GM that no longer needs them is released to the solution — the GM
+        would approve a settlement the rules no longer ask them about. (open tasks, cancelled tasks, released)"""
+        if len(self._assessments) < len(DEPARTMENTS) or self._over():
+            return (), (), False
+        if not self._gm_satisfied():
+            if self._stage == "solution":
+                self._stage = "gm_approval"
+                cancelled = (self._solution_key(),)
+                self._solution_seq += 1
+                return (self._gm_task(),), cancelled, False
+            if self._stage == "choice":
+                return (self._gm_task(),), (), False
+            return (), (), False
+        if self._stage == "gm_approval":
+            key = f"gm_approval:{self._gm_round}"
+            self._claimed.add(key)  # nobody decides a released GM step
+            self._stage = "solution" if self._offer is None else "choice"
+            return ((self._solution_task(),) if self._offer is None else ()), (key,), True
+        return (), (), False
 
     @revise_loss.validator
     def _validate_revision(self, rev: LossRevision) -> None:
@@ -564,37 +646,46 @@ class RefundCaseWorkflow:
 
     @workflow.update
     async def offer_solution(self, offer: SolutionOffer) -> StepResult:
-        self._claim("solution")
+        key = self._solution_key()
+        self._claim(key)
         quote = self._quote()
         options = tuple(self._priced(o, quote) for o in offer.options)
         self._offer = options
         self._stage = "choice"
+        choice_key = self._choice_key()
+        due = self._in(self._inp.policy.choice_minutes) if workflow.patched(CHOICE_CLOCK) else None
         record = StepRecord(
             case_id=self._inp.case_id,
-            event_key="solution",
+            event_key=key,
             kind="solution",
             actor=offer.actor.username,
             at=workflow.now(),
-            detail={"options": [o.kind.value for o in options]},
-            close_tasks=("solution",),
+            detail={"options": [o.kind.value for o in options], **({"round": self._offer_round} if self._offer_round > 1 else {})},
+            close_tasks=(key,),
             completed_by=offer.actor.user_id,
             open_tasks=(
                 TaskSpec(
-                    key="choice",
+                    key=choice_key,
                     kind="choice",
                     role="manager",
                     title=f"记录客户选择 — 案件 {self._inp.case_no}",
+                    due_at=due,
                 ),
             ),
             patch=CasePatch(stage="choice", options=tuple(self._option_view(o) for o in options)),
         )
-        return await self._step("solution", record, f"{len(options)} options offered", offer.actor)
+        result = await self._step(key, record, f"{len(options)} options offered", offer.actor)
+        if due is not None:
+            self._clock(choice_key, lambda: choice_key in self._claimed or self._ended is not None, due)
+        return result
 
     @offer_solution.validator
     def _validate_offer(self, offer: SolutionOffer) -> None:
         if offer.actor.role != "manager":
             raise _forbidden("the site manager makes the offer")
-        if "solution" in self._claimed:
+        if self._ended is not None:
+            raise _conflict(f"the case was {self._ended}")
+        if self._solution_key() in self._claimed or self._offer is not None:
             raise _conflict("an offer has already been made for this case")
         if len(self._assessments) < len(DEPARTMENTS):
             raise _conflict("the joint assessment is not complete")
@@ -609,8 +700,8 @@ class RefundCaseWorkflow:
         except PolicyError as e:
             raise _invalid(str(e)) from None
         for o in offer.options:
-            if o.kind == OptionKind.A and (o.compensation is None or o.compensation <= 0):
-                raise _invalid("option A needs a compensation amount above zero from the retention pool")
+            if o.kind == OptionKind.A and o.compensation is not None and o.compensation < 0:
+                raise _invalid("option A's compensation cannot be negative (zero: the buyer simply continues)")
             if o.kind == OptionKind.C and not o.fee_waiver:
                 raise _invalid("option C is a transfer with the fee waived")
 
@@ -637,7 +728,8 @@ class RefundCaseWorkflow:
 
     @workflow.update
     async def record_choice(self, choice: BuyerChoice) -> StepResult:
-        self._claim("choice")
+        key = self._choice_key()
+        self._claim(key)
         option = next(o for o in (self._offer or ()) if o.kind == choice.kind)
         now = workflow.now()
         inp = self._inp
@@ -645,11 +737,12 @@ class RefundCaseWorkflow:
         outcome: dict = {"path": choice.kind.value, "note": choice.note}
         needs_contract_cancel = False
         if choice.kind == OptionKind.A:
-            assert option.compensation is not None
-            record_kwargs["draw"] = RetentionDraw(
-                project_id=inp.project_id, amount=option.compensation, memo=f"案件 {inp.case_no} 挽留补偿"
-            )
-            outcome["compensation"] = _money_str(option.compensation)
+            compensation = option.compensation or Decimal("0")
+            if compensation > 0:  # zero: the buyer simply continues, nothing is drawn
+                record_kwargs["draw"] = RetentionDraw(
+                    project_id=inp.project_id, amount=compensation, memo=f"案件 {inp.case_no} 挽留补偿"
+                )
+            outcome["compensation"] = _money_str(compensation)
         elif choice.kind == OptionKind.B:
             assert option.refund_amount is not None and option.refund_share is not None
             quote = self._quote()
@@ -671,26 +764,30 @@ class RefundCaseWorkflow:
             )
             outcome["new_customer_id"] = choice.new_customer_id
         self._choice = choice
+        cancel_due = None
         if needs_contract_cancel:
             self._stage = "contract_cancellation"
+            if workflow.patched(CHOICE_CLOCK):
+                cancel_due = self._in(inp.policy.contract_cancellation_minutes)
             open_tasks: tuple[TaskSpec, ...] = (
                 TaskSpec(
                     key="contract_cancellation",
                     kind="contract_cancellation",
                     role="legal",
                     title=f"注销网签合同 — 案件 {inp.case_no}",
+                    due_at=cancel_due,
                 ),
             )
         else:
             open_tasks = self._reach_outcome(now)
         record = StepRecord(
             case_id=inp.case_id,
-            event_key="choice",
+            event_key=key,
             kind="choice",
             actor=choice.actor.username,
             at=now,
             detail=outcome,
-            close_tasks=("choice",),
+            close_tasks=(key,),
             completed_by=choice.actor.user_id,
             open_tasks=open_tasks,
             patch=CasePatch(
@@ -703,7 +800,7 @@ class RefundCaseWorkflow:
             **record_kwargs,
         )
         try:
-            return await self._step("choice", record, f"path {choice.kind.value} recorded", choice.actor)
+            result = await self._step(key, record, f"path {choice.kind.value} recorded", choice.actor)
         except ApplicationError:
             self._choice = None
             self._refund_amount = None
@@ -711,14 +808,19 @@ class RefundCaseWorkflow:
             self._archive_due = None
             self._stage = "choice"
             raise
+        if cancel_due is not None:
+            self._clock("contract_cancellation", lambda: self._contract_cancelled, cancel_due)
+        return result
 
     @record_choice.validator
     def _validate_choice(self, choice: BuyerChoice) -> None:
         if choice.actor.role not in CHOICE_ROLES:
             raise _forbidden("the buyer's choice is recorded by the site manager or the front desk")
+        if self._ended is not None:
+            raise _conflict(f"the case was {self._ended}")
         if self._offer is None:
             raise _conflict("no solution has been offered yet")
-        if "choice" in self._claimed:
+        if self._choice_key() in self._claimed or self._over():
             raise _conflict("the buyer's choice has already been recorded")
         if not self._gm_satisfied():
             raise _conflict("the loss changed: this case is waiting for the city GM's approval again")
@@ -777,6 +879,259 @@ class RefundCaseWorkflow:
             raise _forbidden("legal confirms the cancellation of the online contract")
         if self._stage != "contract_cancellation" or "contract_cancellation" in self._claimed:
             raise _conflict("this case is not waiting for an online-contract cancellation")
+
+    # ------------------------------------------------------------ ways out and back (issue 14)
+
+    @workflow.update
+    async def withdraw(self, w: CaseWithdrawal) -> StepResult:
+        """撤回: the buyer withdraws the request before the outcome. The unit goes back to the state it had
+        before the case, every open task is cancelled, nothing is paid; the archive still runs on its clock."""
+        self._claim("withdraw")
+        self._ended = "withdrawn"
+        stage = self._stage
+        now = workflow.now()
+        open_tasks = self._reach_outcome(now)
+        outcome = {"path": "withdrawn", "reason": w.reason.strip(), "evidence_ids": list(w.evidence_ids)}
+        record = StepRecord(
+            case_id=self._inp.case_id, event_key="withdraw", kind="withdrawal", actor=w.actor.username, at=now,
+            detail=outcome, completed_by=w.actor.user_id, open_tasks=open_tasks, cancel_open_tasks=True,
+            restore_unit=True, patch=CasePatch(stage="archive", outcome=outcome, deadlines=self._deadline_view()),
+        )
+        try:
+            return await self._step("withdraw", record, "the request was withdrawn; the unit is back", w.actor)
+        except ApplicationError:
+            self._ended, self._outcome_at, self._archive_due, self._stage = None, None, None, stage
+            raise
+
+    @withdraw.validator
+    def _validate_withdraw(self, w: CaseWithdrawal) -> None:
+        if w.actor.role not in WITHDRAW_ROLES:
+            raise _forbidden("the front desk or the manager records a withdrawal")
+        if self._over() or self._archive_due is not None or "withdraw" in self._claimed:
+            raise _conflict("the case already has an outcome; a withdrawal is no longer possible")
+        if not w.reason.strip():
+            raise _invalid("give the reason the buyer gave for withdrawing")
+
+    @workflow.update
+    async def request_void(self, req: VoidRequest) -> StepResult:
+        """作废, first half: the manager asks, with a reason; another person decides (four eyes)."""
+        self._void_round += 1
+        key = f"void:{self._void_round}"
+        self._claim(key)
+        self._void_request = req
+        record = StepRecord(
+            case_id=self._inp.case_id, event_key=key, kind="void_request", actor=req.actor.username,
+            at=workflow.now(), detail={"reason": req.reason.strip()},
+            open_tasks=(TaskSpec(key=key, kind="void_approval", role="citygm",  # one level up: a site has one manager
+                                 title=f"作废审批 — 案件 {self._inp.case_no}"),),
+        )
+        try:
+            return await self._step(key, record, "void requested; a second person must approve", req.actor)
+        except ApplicationError:
+            self._void_request = None
+            self._void_round -= 1
+            raise
+
+    @request_void.validator
+    def _validate_void_request(self, req: VoidRequest) -> None:
+        if req.actor.role != "manager":
+            raise _forbidden("the site manager asks for a registration to be voided")
+        if self._over() or self._archive_due is not None:
+            raise _conflict("the case already has an outcome; it can no longer be voided")
+        if self._void_request is not None:
+            raise _conflict("a void is already waiting for approval")
+        if not req.reason.strip():
+            raise _invalid("give the reason the registration was a mistake")
+
+    @workflow.update
+    async def decide_void(self, dec: VoidDecision) -> StepResult:
+        key = f"void:{self._void_round}"
+        self._claim(f"{key}:decision")
+        req = self._void_request
+        assert req is not None
+        now = workflow.now()
+        if not dec.approve:
+            self._void_request = None
+            record = StepRecord(
+                case_id=self._inp.case_id, event_key=f"{key}:rejected", kind="void_rejected", actor=dec.actor.username,
+                at=now, detail={"note": dec.note}, close_tasks=(key,), completed_by=dec.actor.user_id,
+            )
+            return await self._step(f"{key}:decision", record, "void rejected; the case goes on", dec.actor)
+        self._ended = "voided"
+        self._stage = "closed"
+        self._outcome_at = self._archive_due = now
+        outcome = {"path": "voided", "reason": req.reason.strip(), "requested_by": req.actor.username, "note": dec.note}
+        record = StepRecord(
+            case_id=self._inp.case_id, event_key=f"{key}:approved", kind="void", actor=dec.actor.username, at=now,
+            detail=outcome, close_tasks=(key,), completed_by=dec.actor.user_id, cancel_open_tasks=True,
+            restore_unit=True, patch=CasePatch(stage="closed", outcome=outcome),
+            completion=CompletionSpec(
+                customer_id=self._inp.customer_id, unit_id=self._inp.unit_id, subscription_id=self._inp.subscription_id,
+                path="voided", summary=f"登记作废：{req.reason.strip()}", lessons="", brief={},
+                retention_days=self._inp.policy.record_retention_days, release_unit=False,
+            ),
+        )
+        try:
+            result = await self._step(f"{key}:decision", record, "voided; the unit is back, nothing is paid", dec.actor)
+        except ApplicationError:
+            self._ended, self._stage, self._outcome_at, self._archive_due = None, "intake", None, None
+            raise
+        self._closed = True
+        return result
+
+    @decide_void.validator
+    def _validate_void_decision(self, dec: VoidDecision) -> None:
+        if dec.actor.role not in VOID_DECIDERS:
+            raise _forbidden("a manager or the city GM approves a void")
+        if self._void_request is None or f"void:{self._void_round}:decision" in self._claimed:
+            raise _conflict("no void is waiting for approval")
+        if dec.actor.people & self._void_request.actor.people:
+            raise _forbidden("four eyes: whoever asked for the void may not approve it")
+
+    @workflow.update
+    async def record_refusal(self, r: BuyerRefusal) -> StepResult:
+        """The buyer refused every option: a new offer (重新出方案), up to the policy's rounds; after the last,
+        the legal route (dispute) with legal holding the case."""
+        key = self._choice_key()
+        self._claim(key)
+        now = workflow.now()
+        inp = self._inp
+        last = self._offer_round >= inp.policy.max_offer_rounds
+        detail = {"refused": True, "round": self._offer_round, "note": r.note}
+        if not last:
+            self._offer_round += 1
+            self._offer = None
+            self._solution_seq += 1
+            self._choice_seq += 1
+            self._stage = "solution"
+            task = self._solution_task()
+            open_tasks: tuple[TaskSpec, ...] = (task,)
+            patch = CasePatch(stage="solution", options=())
+            message = f"offer {self._offer_round - 1} refused; a new offer is due"
+        else:
+            self._disputed = True
+            outcome = {"path": "legal", "reason": "the buyer refused every offer", "rounds": self._offer_round,
+                       "note": r.note}
+            open_tasks = self._reach_outcome(now) + (
+                TaskSpec(key="dispute", kind="dispute", role="legal", title=f"争议处理（法务） — 案件 {inp.case_no}"),)
+            patch = CasePatch(stage="archive", outcome=outcome, deadlines=self._deadline_view())
+            message = "every offer refused: the legal route"
+        record = StepRecord(
+            case_id=inp.case_id, event_key=key, kind="refusal", actor=r.actor.username, at=now, detail=detail,
+            close_tasks=(key,), completed_by=r.actor.user_id, open_tasks=open_tasks, patch=patch,
+        )
+        result = await self._step(key, record, message, r.actor)
+        if not last:
+            seq, due = self._solution_key(), open_tasks[0].due_at
+            assert due is not None
+            self._clock(seq, lambda: seq in self._claimed or self._ended is not None, due)
+        return result
+
+    @record_refusal.validator
+    def _validate_refusal(self, r: BuyerRefusal) -> None:
+        if r.actor.role not in CHOICE_ROLES:
+            raise _forbidden("the buyer's answer is recorded by the site manager or the front desk")
+        if self._offer is None or self._choice_key() in self._claimed or self._over():
+            raise _conflict("no offer is waiting for the buyer's answer")
+
+    @workflow.update
+    async def return_assessment(self, ret: AssessmentReturn) -> StepResult:
+        """退回: the manager returns one department's assessment for rework; its clock restarts; the others'
+        opinions stay. A GM step or a solution task waiting on the old opinion is cancelled."""
+        d = ret.department
+        n = self._rework.get(d, 0) + 1
+        key = f"return:{d}:{n}"
+        self._claim(key)
+        previous = self._assessments.pop(d)
+        self._rework[d] = n
+        cancel: tuple[str, ...] = ()
+        if self._stage == "gm_approval":
+            cancel = (f"gm_approval:{self._gm_round}",)
+            self._claimed.add(cancel[0])
+        elif self._stage == "solution":
+            cancel = (self._solution_key(),)
+            self._solution_seq += 1
+        self._stage = "assessment"
+        due = self._in(self._inp.policy.rework_minutes)
+        task = TaskSpec(key=self._assessment_key(d), kind="assessment", role=d,
+                        title=f"联席评估 ({d}) 退回重做 — 案件 {self._inp.case_no}", due_at=due)
+        record = StepRecord(
+            case_id=self._inp.case_id, event_key=key, kind="assessment_returned", actor=ret.actor.username,
+            at=workflow.now(), detail={"department": d, "reason": ret.reason.strip(), "round": n},
+            open_tasks=(task,), cancel_tasks=cancel,
+            patch=CasePatch(stage="assessment", assessments=self._assessment_view()),
+        )
+        try:
+            result = await self._step(key, record, f"{d} assessment returned for rework", ret.actor)
+        except ApplicationError:
+            self._assessments[d] = previous
+            self._rework[d] = n - 1
+            raise
+        self._clock(task.key, lambda: d in self._assessments or self._ended is not None, due)
+        return result
+
+    @return_assessment.validator
+    def _validate_return(self, ret: AssessmentReturn) -> None:
+        if ret.actor.role != "manager":
+            raise _forbidden("the site manager returns an assessment")
+        if ret.department not in DEPARTMENTS:
+            raise _invalid(f"department must be one of {', '.join(DEPARTMENTS)}")
+        if ret.department not in self._assessments:
+            raise _conflict(f"{ret.department} has not given its assessment; there is nothing to return")
+        if self._offer is not None or self._over():
+            raise _conflict("the solution has been offered; assessments can no longer be returned")
+        if not ret.reason.strip():
+            raise _invalid("give the reason the assessment is returned")
+
+    @workflow.update
+    async def correct_assessment(self, sub: AssessmentSubmission) -> StepResult:
+        """更正: an assessor corrects their own assessment before the solution is offered; the loss and the
+        escalation are re-evaluated both ways."""
+        dept = sub.actor.role
+        self._corrections += 1
+        key = f"correction:{self._corrections}"
+        self._claim(key)
+        before = self._assessment_view()[dept]
+        given = self._assessments[dept]
+        self._assessments[dept] = sub
+        previous_loss, previous_share = self._loss_total, self._proposed_share
+        if dept == "finance":
+            assert sub.loss is not None
+            self._loss_total, self._proposed_share = sub.loss.total, sub.proposed_share
+        open_tasks, cancel, released = self._reevaluate()
+        record = StepRecord(
+            case_id=self._inp.case_id, event_key=key, kind="assessment_corrected", actor=sub.actor.username,
+            at=workflow.now(),
+            detail={"department": dept, "from": before, "to": self._assessment_view()[dept],
+                    **({"gm_released": True} if released else {})},
+            open_tasks=open_tasks, cancel_tasks=cancel,
+            patch=CasePatch(stage=self._stage, assessments=self._assessment_view(), loss_total=self._loss_total,
+                            needs_gm=self._gm_required(), escalation_reasons=self._escalation_reasons()),
+        )
+        try:
+            return await self._step(key, record, f"{dept} assessment corrected; escalation re-evaluated", sub.actor)
+        except ApplicationError:
+            self._loss_total, self._proposed_share, self._assessments[dept] = previous_loss, previous_share, given
+            raise
+
+    @correct_assessment.validator
+    def _validate_correction(self, sub: AssessmentSubmission) -> None:
+        dept = sub.actor.role
+        given = self._assessments.get(dept)
+        if given is None:
+            raise _conflict(f"{dept} has not given an assessment to correct")
+        if not (sub.actor.people & given.actor.people):
+            raise _forbidden("only the assessor who gave this assessment may correct it")
+        if self._offer is not None or self._over():
+            raise _conflict("the solution has been offered; assessments can no longer be corrected")
+        if dept == "finance":
+            if sub.loss is None:
+                raise _invalid("finance must give the economic loss (commission, advertising, opportunity cost)")
+            self._check_loss(sub.loss, sub.proposed_share)
+        if dept == "legal" and sub.fault is None:
+            raise _invalid("legal must state the fault: buyer, neither or developer")
+        if dept == "marketing" and sub.opinion_risk not in OPINION_RISKS:
+            raise _invalid("marketing must rate the public-opinion risk: low, medium or high")
 
     # ------------------------------------------------------------ archive
 
@@ -847,7 +1202,9 @@ class RefundCaseWorkflow:
     # ------------------------------------------------------------ helpers
 
     def _path(self) -> str:
-        if self._gm_rejected:
+        if self._ended is not None:
+            return self._ended
+        if self._gm_rejected or self._disputed:
             return "legal"
         return self._choice.kind.value if self._choice else ""
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from temporalio.api.enums.v1 import EventType
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import act_in, project_filter
 from api.deps import (
@@ -25,18 +27,22 @@ from api.deps import (
 )
 from api.idempotency import IdempotencyKey, claim, fingerprint, replay
 from api.schemas import (
+    AssessmentReturnIn,
     CaseDetail,
     CaseSummary,
     LossRevisionIn,
     RefundCaseCreate,
     RefundPreview,
     StepOut,
+    TaskCompletion,
     TaskOut,
     Timeline,
     TimelineEntry,
+    VoidRequestIn,
+    WithdrawalIn,
 )
 from api.temporal_calls import rpc_timeout, run_async, run_update
-from db.errors import Conflict, NotFound, is_lock_timeout
+from db.errors import Conflict, Forbidden, Invalid, NotFound, is_lock_timeout
 from db.models import (
     Building,
     CaseEvent,
@@ -48,12 +54,13 @@ from db.models import (
     Unit,
     User,
 )
+from db.evidence_models import CaseEvidence
 from db.people import display_names
-from db.refund_cases import contract_snapshot, get_case, policy_of_version
+from db.refund_cases import contract_snapshot, get_case, open_task_rows, policy_of_version
 from db.refund_registration import ORIGIN_API, register_in_session
 from domain.identity import mask_name
 from domain.refund import Fault, LossAssessment, quote_refund
-from workflows.contracts import Actor, LossRevision
+from workflows.contracts import Actor, AssessmentReturn, CaseWithdrawal, LossRevision, VoidRequest
 from workflows.refund_case import RefundCaseWorkflow
 
 router = APIRouter(prefix="/api/refund-cases", tags=["refund cases"])
@@ -236,6 +243,7 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
         # From the subscription record, for the intake form (认购时间 is pulled, not typed).
         subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,
         paid_amount=sub.paid_amount,
+        registered_by=session.scalar(select(User.display_name).where(User.id == case.registered_by)),
     )
 
 
@@ -272,18 +280,32 @@ def timeline(
     case = get_case(session, case_id=case_id)
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()
     names = display_names(session, [*(e.actor for e in events), *((e.detail or {}).get("on_behalf_of") for e in events)])
-    entries = [
+    registrant = session.get(User, case.registered_by)
+    entries = [  # the story starts with the registration: who, when
+        TimelineEntry(at=case.registered_at, source="case", kind="registered", actor=registrant.username,
+                      actor_name=registrant.display_name, detail={"case_no": case.case_no, "unit_id": case.unit_id}),
+    ] + [
         TimelineEntry(at=e.at, source="case", kind=e.kind, actor=e.actor, actor_name=names.get(e.actor), detail=e.detail,
                       on_behalf_of_name=names.get((e.detail or {}).get("on_behalf_of")))
         for e in events
     ]
+    out = Timeline(case_id=case.id, workflow_id=case.workflow_id, temporal_ui_url=ui_link(settings, case), entries=entries)
 
     release_connection(session)  # read done: no connection held while the engine answers
 
     async def history():
         return await client.get_workflow_handle(case.workflow_id).fetch_history(rpc_timeout=rpc_timeout())
 
-    hist = run_async(history)
+    try:
+        hist = run_async(history)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # The engine's retention deleted the run (its namespace keeps closed runs for a set time): the case's
+        # own record is the story, and says so.
+        out.engine_history = "expired"
+        out.note = "the workflow engine's history of this case has expired (retention); the timeline is the case's record"
+        return out
     for ev in hist.events:
         kind = _HISTORY_KINDS.get(ev.event_type)
         if kind is None:
@@ -295,7 +317,7 @@ def timeline(
             detail["timer_id"] = ev.timer_fired_event_attributes.timer_id
         entries.append(TimelineEntry(at=ev.event_time.ToDatetime(tzinfo=timezone.utc), source="workflow", kind=kind, actor="temporal", detail=detail))
     entries.sort(key=lambda e: e.at)
-    return Timeline(case_id=case.id, workflow_id=case.workflow_id, temporal_ui_url=ui_link(settings, case), entries=entries)
+    return out
 
 
 @router.post("/{case_id}/loss-revision", response_model=StepOut, summary="Finance revises the economic loss")
@@ -320,3 +342,79 @@ def revise_loss(
     )
     return StepOut(case_id=result.case_id, stage=result.stage, message=result.message)
 
+
+
+def _case_step(session: Session, client, case_id: uuid.UUID, update, payload, what: str) -> StepOut:
+    """A step on the case itself (not one of its tasks): sent to the workflow, whose validator decides."""
+    case = get_case(session, case_id=case_id)
+    workflow_id, case_no = case.workflow_id, case.case_no
+    release_connection(session)
+    result = run_update(client, workflow_id=workflow_id, update=update, payload=payload,
+                        update_id=f"{what}-{uuid.uuid4().hex}")
+    now = datetime.now(timezone.utc)
+    return StepOut(case_id=result.case_id, stage=result.stage, message=result.message,
+                   open_tasks=[task_out(t, case_no, now) for t in open_task_rows(session, case_id=case_id)])
+
+
+def _actor(session: Session, user: User, role: str, project_id: int | None = None) -> Actor:
+    behalf = user.access.on_behalf_of(role, project_id) if project_id is not None else None  # type: ignore[attr-defined]
+    login = session.scalar(select(User.username).where(User.id == behalf)) if behalf is not None else None
+    return Actor(user_id=user.id, username=user.username, role=role, on_behalf_of=behalf, on_behalf_of_username=login)
+
+
+def _acting_role(user: User, case_id: uuid.UUID, session: Session, allowed: tuple[str, ...]) -> tuple[str, int]:
+    """The role the caller acts in on this case: the first of `allowed` they hold in its project."""
+    project_id = session.scalar(select(RefundCase.project_id).where(RefundCase.id == case_id))
+    held = user.access.roles_in(project_id)  # type: ignore[attr-defined]
+    role = next((r for r in allowed if r in held), None)
+    if role is None:
+        raise Forbidden(f"this needs one of the roles {', '.join(allowed)} in the case's project")
+    return role, project_id
+
+
+@router.post("/{case_id}/withdraw", response_model=StepOut, summary="撤回: the buyer withdraws the request",
+             description="Before the outcome only (409 after); the unit goes back to the state it had before the "
+             "case, every open task is cancelled, nothing is paid; the archive still runs on its clock.")
+def withdraw_case(case_id: uuid.UUID, body: WithdrawalIn, session: SessionDep, client: ClientDep,
+                  user: Annotated[User, Depends(require_roles("frontdesk", "manager"))]) -> StepOut:
+    role, project_id = _acting_role(user, case_id, session, ("manager", "frontdesk"))
+    if body.evidence_ids:
+        known = set(session.scalars(select(CaseEvidence.id).where(CaseEvidence.case_id == case_id,
+                                                                  CaseEvidence.id.in_(body.evidence_ids))))
+        if missing := sorted(set(body.evidence_ids) - known):
+            raise Invalid(f"evidence {', '.join(map(str, missing))} is not a file of this case")
+    payload = CaseWithdrawal(actor=_actor(session, user, role, project_id), reason=body.reason,
+                             evidence_ids=tuple(body.evidence_ids))
+    return _case_step(session, client, case_id, RefundCaseWorkflow.withdraw, payload, "withdraw")
+
+
+@router.post("/{case_id}/void", response_model=StepOut, summary="作废: ask for a registration made in error to be voided",
+             description="A second person (another manager, or the city GM) approves it in the task it opens; "
+             "then the unit goes back and nothing is paid.")
+def void_case(case_id: uuid.UUID, body: VoidRequestIn, session: SessionDep, client: ClientDep,
+              user: Annotated[User, Depends(require_roles("manager"))]) -> StepOut:
+    role, project_id = _acting_role(user, case_id, session, ("manager",))
+    payload = VoidRequest(actor=_actor(session, user, role, project_id), reason=body.reason)
+    return _case_step(session, client, case_id, RefundCaseWorkflow.request_void, payload, "void")
+
+
+@router.post("/{case_id}/assessments/{department}/return", response_model=StepOut,
+             summary="退回: return a department's assessment for rework, with a reason")
+def return_assessment(case_id: uuid.UUID, department: Literal["finance", "legal", "marketing"], body: AssessmentReturnIn,
+                      session: SessionDep, client: ClientDep,
+                      user: Annotated[User, Depends(require_roles("manager"))]) -> StepOut:
+    role, project_id = _acting_role(user, case_id, session, ("manager",))
+    payload = AssessmentReturn(actor=_actor(session, user, role, project_id), department=department, reason=body.reason)
+    return _case_step(session, client, case_id, RefundCaseWorkflow.return_assessment, payload, "return")
+
+
+@router.post("/{case_id}/assessments/{department}/correct", response_model=StepOut,
+             summary="更正: the assessor corrects their own assessment before the solution is offered")
+def correct_assessment(case_id: uuid.UUID, department: Literal["finance", "legal", "marketing"], body: TaskCompletion,
+                       session: SessionDep, client: ClientDep,
+                       user: Annotated[User, Depends(require_roles("finance", "legal", "marketing"))]) -> StepOut:
+    from api.routes.tasks import assessment_submission  # (tasks imports this module)
+
+    _, project_id = _acting_role(user, case_id, session, (department,))
+    payload = assessment_submission(_actor(session, user, department, project_id), body)
+    return _case_step(session, client, case_id, RefundCaseWorkflow.correct_assessment, payload, "correct")

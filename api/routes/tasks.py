@@ -30,18 +30,20 @@ from workflows.contracts import (
     ArchiveSubmission,
     AssessmentSubmission,
     BuyerChoice,
+    BuyerRefusal,
     ContractCancellation,
     GmDecision,
     IntakeSubmission,
     OfferedOption,
     SolutionOffer,
+    VoidDecision,
 )
 from workflows.refund_case import RefundCaseWorkflow
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 # Tasks that record a fact without a workflow step: acknowledged in PostgreSQL only.
-DB_ONLY_KINDS = {"escalation", "review_meeting", "refund_payment"}
+DB_ONLY_KINDS = {"escalation", "review_meeting", "refund_payment", "dispute"}
 
 
 @router.get("", response_model=TaskPage, summary="The caller's inbox: tasks they claimed and their pools' open tasks",
@@ -245,6 +247,21 @@ def _taken(session: Session, task_id: int, *, refused: Conflict | None = None) -
         time.sleep(0.05)
 
 
+def assessment_submission(actor: Actor, b: TaskCompletion) -> AssessmentSubmission:
+    """A department's assessment from the request (given first, or corrected)."""
+    loss = None
+    if actor.role == "finance":
+        loss = LossAssessment(
+            commission_accrued=_require(b.commission_accrued, "finance must give the commission accrued"),
+            advertising_allocation=b.advertising_allocation or 0,
+            opportunity_cost=b.opportunity_cost or 0,
+        )
+    return AssessmentSubmission(
+        actor=actor, note=b.note, loss=loss, proposed_share=b.proposed_share, contract_confirmed=b.contract_confirmed,
+        fault=b.fault, opinion_risk=b.opinion_risk, media_involved=b.media_involved, group_complaint=b.group_complaint,
+    )
+
+
 def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, cipher):
     """`case` has the case's customer_id (the row from task_and_case)."""
     if kind == "intake":
@@ -269,17 +286,7 @@ def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, ci
             recording_ref=b.recording_ref,
         )
     if kind == "assessment":
-        loss = None
-        if actor.role == "finance":
-            loss = LossAssessment(
-                commission_accrued=_require(b.commission_accrued, "finance must give the commission accrued"),
-                advertising_allocation=b.advertising_allocation or 0,
-                opportunity_cost=b.opportunity_cost or 0,
-            )
-        return RefundCaseWorkflow.submit_assessment, AssessmentSubmission(
-            actor=actor, note=b.note, loss=loss, proposed_share=b.proposed_share, contract_confirmed=b.contract_confirmed,
-            fault=b.fault, opinion_risk=b.opinion_risk, media_involved=b.media_involved, group_complaint=b.group_complaint,
-        )
+        return RefundCaseWorkflow.submit_assessment, assessment_submission(actor, b)
     if kind == "gm_approval":
         return RefundCaseWorkflow.decide_gm, GmDecision(actor=actor, approve=_require(b.approve, "approve must be true or false"), note=b.note)
     if kind == "solution":
@@ -290,6 +297,13 @@ def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, ci
                 OfferedOption(kind=o.kind, description=o.description, compensation=o.compensation, fee_waiver=o.fee_waiver) for o in options
             ),
         )
+    if kind == "choice" and b.refused:
+        if b.option is not None:
+            raise Invalid("give either the option the buyer chose or that they refused every option, not both")
+        return RefundCaseWorkflow.record_refusal, BuyerRefusal(actor=actor, note=b.note)
+    if kind == "void_approval":
+        return RefundCaseWorkflow.decide_void, VoidDecision(
+            actor=actor, approve=_require(b.approve, "approve must be true or false"), note=b.note)
     if kind == "choice":
         if b.new_customer_id is not None and session.get(Customer, b.new_customer_id) is None:
             raise Invalid(f"customer {b.new_customer_id} does not exist; register the replacement buyer first")

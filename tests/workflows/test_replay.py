@@ -3,7 +3,7 @@
 A failure here means a code change would break cases already running in production (non-determinism):
 version the change with workflow.patched() instead of editing the recorded files. After an intended,
 versioned change, re-record with `make histories` and commit the result.
-Refund-case sets: v1, v2, v3 (scripts/record_histories.py); follow-ups: followups-v1, followups-v2,
+Refund-case sets: v1, v2, v3, v4 (scripts/record_histories.py); follow-ups: followups-v1, followups-v2,
 followups-v3 (scripts/record_followup_histories.py).
 """
 
@@ -50,6 +50,7 @@ REQUIRED_IN_SET = {
     },
 }
 REQUIRED_IN_SET["followups-v3"] = REQUIRED_IN_SET["followups-v2"]
+REQUIRED_IN_SET["v4"] = {"withdrawn", "voided", "reoffered_legal", "returned_corrected"}  # issue 14's ways out and back
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
 SETS = sorted({p.parent.name for p in FILES})
 
