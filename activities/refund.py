@@ -214,7 +214,7 @@ class RefundActivities:
                     kind="refund_payment",
                     role="finance",
                     title=f"退款指令 {r.amount} 元 — 案件 {case_no}",
-                    due_at=None,
+                    due_at=r.pay_by,
                     status=TaskStatus.OPEN,
                     created_at=rec.at,
                 )])

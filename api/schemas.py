@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -104,6 +104,15 @@ class TaskCompletion(RequestModel):
     option: OptionKind | None = None
     refused: bool = False  # the buyer refused every option offered: a new offer, or after the last the legal route
     new_customer_id: int | None = None
+    # review meeting (复盘会): who attended (user ids) and the minutes; an escalation or a dispute: `note`
+    attendees: list[int] | None = Field(default=None, max_length=50)
+    minutes: str | None = Field(default=None, max_length=8000)
+    # refund payment (退款支付): against the case's refund instruction
+    amount: MoneyIn | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    paid_on: date | None = None
+    bank_reference: str | None = Field(default=None, max_length=64)
+    voucher_evidence_id: int | None = None
+    difference_reason: str | None = Field(default=None, max_length=2000)
     # archive
     summary: str | None = Field(default=None, max_length=4000)
     lessons: str = Field(default="", max_length=4000)

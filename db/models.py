@@ -370,8 +370,17 @@ class RefundInstruction(Base):
     share: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     route: Mapped[str] = mapped_column(String(8))
     policy_version: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="issued")
+    status: Mapped[str] = mapped_column(String(16), default="issued")  # issued | pending_approval | paid
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The payment finance recorded against it (issue 14); a different amount needs a reason and a second person.
+    paid_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    bank_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    voucher_evidence_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("case_evidence.id"), nullable=True)
+    paid_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    paid_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    difference_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    difference_approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 
 class RetentionLedgerEntry(Base):

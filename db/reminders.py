@@ -33,6 +33,9 @@ from domain.notify import (
     reminder_points,
 )
 
+# Tasks whose clock only the reminders watch (the workflow escalates its own steps' breaches).
+DB_CLOCK_KINDS = ("refund_payment", "dispute", "escalation", "review_meeting")
+
 # Per source: which of the watched records are still open, and who holds each (a person, or None: the pool).
 _OPEN = {
     "task": text("SELECT id, claimed_by FROM tasks WHERE id = ANY(:ids) AND status = 'open'"),
@@ -69,7 +72,8 @@ def fire_due(session: Session, now: datetime, limit: int = 200) -> int:
                 role=None if holder else r.role, users=[holder] if holder else [], params=r.params, link=r.link,
                 case_id=r.case_id, task_id=r.source_id if source == "task" else None,
             )
-            if breach and source != "task":  # the escalation chain of a sales-record clock: the project's manager
+            if breach and (source != "task" or r.params.get("stage") in DB_CLOCK_KINDS):
+                # The escalation chain of a clock no workflow timer watches: the project's manager.
                 write_notice(session, key=f"reminder:{r.reminder_key}:manager", kind="reminder", project_id=r.project_id,
                              at=now, role="manager", params=r.params, link=r.link, case_id=r.case_id)
             r.status, r.fired_at = "fired", now

@@ -88,16 +88,13 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
         .group_by(day)
     ), "cancelled", "cancelled_amount", "contracts_refunded", "contracts_refunded_amount")
 
-    # Cash out: a refund is paid when finance completes the case's refund_payment task.
-    day = _day(Task.completed_at).label("day")
+    # Cash out: the refunds finance recorded as paid, on the day the bank paid them, for what was paid.
     put(session.execute(
-        select(day, func.sum(RefundInstruction.amount))
-        .select_from(RefundInstruction)
+        select(RefundInstruction.paid_on, func.sum(RefundInstruction.paid_amount))
         .join(RefundCase, RefundCase.id == RefundInstruction.case_id)
-        .join(Task, and_(Task.case_id == RefundInstruction.case_id, Task.kind == "refund_payment",
-                         Task.status == TaskStatus.DONE))
-        .where(RefundCase.project_id == project_id, _between(Task.completed_at, start, end))
-        .group_by(day)
+        .where(RefundCase.project_id == project_id, RefundInstruction.status == "paid",
+               RefundInstruction.paid_on.between(first, last))
+        .group_by(RefundInstruction.paid_on)
     ), "refunds_paid")
 
     put(session.execute(

@@ -70,6 +70,9 @@ class RefundPolicy:
     choice_minutes: int = 3 * 24 * 60  # the buyer's choice after the offer
     contract_cancellation_minutes: int = 5 * 24 * 60  # legal cancels the online contract
     rework_minutes: int = 120  # an assessment returned for rework
+    refund_payment_minutes: int = 7 * 24 * 60  # finance pays the refund after the instruction
+    escalation_response_minutes: int = 4 * 60  # an SLA escalation is answered (what was done, by whom)
+    review_meeting_minutes: int = 24 * 60  # the review meeting (复盘会) after the archive
     max_offer_rounds: int = 2  # after the last refused offer: the legal route (dispute)
 
     def tier_for(self, stage: ContractStage) -> RefundTier | None:
@@ -245,6 +248,9 @@ def policy_to_body(policy: RefundPolicy) -> dict:
         "contract_cancellation_minutes": policy.contract_cancellation_minutes,
         "rework_minutes": policy.rework_minutes,
         "max_offer_rounds": policy.max_offer_rounds,
+        "refund_payment_minutes": policy.refund_payment_minutes,
+        "escalation_response_minutes": policy.escalation_response_minutes,
+        "review_meeting_minutes": policy.review_meeting_minutes,
         "tiers": [
             {"stage": t.stage.value, "min_share": str(t.min_share), "max_share": str(t.max_share), "note": t.note}
             for t in policy.tiers
@@ -275,5 +281,6 @@ def policy_from_body(version: str, body: dict) -> RefundPolicy:
         record_retention_days=int(body.get("record_retention_days", 731)),
         tiers=tiers,
         **{k: int(body[k]) for k in ("choice_minutes", "contract_cancellation_minutes", "rework_minutes",
-                                     "max_offer_rounds") if k in body},
+                                     "max_offer_rounds", "refund_payment_minutes", "escalation_response_minutes",
+                                     "review_meeting_minutes") if k in body},
     )

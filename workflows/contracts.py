@@ -283,6 +283,7 @@ class RefundInstructionSpec:
     share: Decimal
     route: str
     policy_version: str
+    pay_by: datetime | None = None  # finance's deadline to pay it (the refund-payment task's clock)
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,9 @@ class RefundCaseWorkflow:
                         key=f"escalation:{sla}",
                         kind="escalation",
                         role="manager",
-                        title=f"SLA missed: {sla} — follow up now",
+                        title=f"超时升级处理：{sla} — 案件 {self._inp.case_no}",
+                        # Answered by its deadline (a task's payload: runs recorded before replay unchanged).
+                        due_at=self._in(self._inp.policy.escalation_response_minutes),
                     ),
                 ),
                 notifications=tuple(NotificationSpec(key=f"breach:{sla}:{r}", role=r, message=msg) for r in roles),
@@ -752,6 +754,7 @@ class RefundCaseWorkflow:
                 share=option.refund_share,
                 route=quote.route.value if quote else "tier",
                 policy_version=inp.policy.version,
+                pay_by=self._in(inp.policy.refund_payment_minutes) if workflow.patched(CHOICE_CLOCK) else None,
             )
             record_kwargs["cancel_subscription_id"] = inp.subscription_id
             self._refund_amount = option.refund_amount
@@ -1162,7 +1165,8 @@ class RefundCaseWorkflow:
             close_tasks=("archive",),
             completed_by=sub.actor.user_id,
             open_tasks=(
-                TaskSpec(key="review_meeting", kind="review_meeting", role="manager", title=f"复盘会 — 案件 {inp.case_no}"),
+                TaskSpec(key="review_meeting", kind="review_meeting", role="manager", title=f"复盘会 — 案件 {inp.case_no}",
+                         due_at=self._in(inp.policy.review_meeting_minutes)),
             ),
             notifications=(
                 NotificationSpec(key="regional_brief", role="ops", message=f"案件 {inp.case_no} 简报已提交区域运营中心"),

@@ -202,7 +202,7 @@ def list_cases(
 def refund_preview(session, case: RefundCase, sub: Subscription) -> RefundPreview | None:
     """What path B would refund under the case's policy, from the assessments so far (legal's fault,
     finance's proposed share), so approvers see the figure before the offer. None once the buyer chose."""
-    if case.chosen_option is not None or case.stage == "closed":
+    if case.chosen_option is not None or case.stage == "closed" or (case.outcome or {}).get("path"):
         return None
     policy = policy_of_version(session, case.policy_version)
     if policy is None:
@@ -316,7 +316,7 @@ def timeline(
         if ev.HasField("timer_fired_event_attributes"):
             detail["timer_id"] = ev.timer_fired_event_attributes.timer_id
         entries.append(TimelineEntry(at=ev.event_time.ToDatetime(tzinfo=timezone.utc), source="workflow", kind=kind, actor="temporal", detail=detail))
-    entries.sort(key=lambda e: e.at)
+    out.entries = sorted(entries, key=lambda e: e.at)
     return out
 
 

@@ -18,10 +18,11 @@ from api.schemas import StepOut, TaskCompletion, TaskDetail, TaskOut, TaskPage, 
 from api.temporal_calls import run_update
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
-from db.models import Customer, RefundCase, Task, TaskStatus, User
+from db.models import CaseEvent, Customer, RefundCase, RefundInstruction, Task, TaskStatus, User
 from db.refund_cases import open_task_rows, task_and_case
+from db.refund_payments import record_payment
 from db.tasks import claim, eligible, inbox, reassign, release
-from domain.calendar import CHINA
+from domain.calendar import CHINA, china_date
 from domain.identity import InvalidIdentity
 from domain.paging import BadCursor
 from domain.refund import LossAssessment
@@ -161,8 +162,10 @@ def complete_task(
         holder = session.scalar(select(User.display_name).where(User.id == task.claimed_by))
         raise Forbidden(f"task {task_id} is claimed by {holder}; ask them or the project's manager to release it")
     user.role = task.role  # the person acts in the task's role
-    if task.kind in DB_ONLY_KINDS:
-        out = _complete_db_only(session, task, user)
+    if task.kind == "refund_payment":
+        out = _pay_refund(session, task, body, user)
+    elif task.kind in DB_ONLY_KINDS:
+        out = _complete_db_only(session, task, body, user)
     else:
         out = _complete_workflow_step(session, client, cipher, task, body, user, idempotency_key)
     if idempotency_key:
@@ -179,17 +182,57 @@ def _open_tasks(session: Session, case_id: uuid.UUID, case_no: str) -> list[Task
     return [task_out(t, case_no, now) for t in open_task_rows(session, case_id=case_id)]
 
 
-def _complete_db_only(session: Session, task, user: User) -> StepOut:
-    """A fact recorded in PostgreSQL only: a conditional update, so one caller of many wins."""
+def _pay_refund(session: Session, task, b: TaskCompletion, user: User) -> StepOut:
+    """退款支付: the task is done when the payment recorded against the case's refund instruction is the
+    instructed amount (or a different one a second person approved: POST /api/refund-instructions/{id}/payment/approve)."""
+    instruction_id = session.scalar(select(RefundInstruction.id).where(RefundInstruction.case_id == task.case_id))
+    if instruction_id is None:
+        raise Conflict("this case has no refund instruction")
+    now = datetime.now(timezone.utc)
+    r = record_payment(session, instruction_id=instruction_id, amount=_require(b.amount, "give the amount paid"),
+                       paid_on=_require(b.paid_on, "give the date the bank paid"),
+                       bank_reference=_require(b.bank_reference, "give the bank's reference (流水号)"),
+                       voucher_evidence_id=b.voucher_evidence_id, difference_reason=b.difference_reason, actor=user,
+                       now=now, today=china_date(now))
+    status = r.status
+    session.commit()
+    return StepOut(case_id=str(task.case_id), stage=task.stage,
+                   message="refund paid" if status == "paid" else "payment recorded; a second person must approve the difference",
+                   open_tasks=_open_tasks(session, task.case_id, task.case_no))
+
+
+def _db_only_event(session: Session, task, b: TaskCompletion) -> tuple[str, dict]:
+    """What the person answered, for the timeline: an escalation's response (what was done), the review
+    meeting's attendees and minutes, legal's handling of a dispute."""
+    if task.kind == "escalation":
+        return "escalation_answered", {"response": _require(b.note.strip() or None,
+                                                            "say what was done about the missed deadline")}
+    if task.kind == "review_meeting":
+        attendees = _require(b.attendees or None, "list who attended the review meeting")
+        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(attendees))).all())
+        if missing := sorted(set(attendees) - set(names)):
+            raise Invalid(f"user {', '.join(map(str, missing))} does not exist")
+        return "review_meeting", {"attendees": [names[i] for i in attendees],
+                                  "minutes": _require((b.minutes or "").strip() or None, "write the meeting's minutes")}
+    return "dispute_handled", {"note": _require(b.note.strip() or None, "say how the dispute was handled")}
+
+
+def _complete_db_only(session: Session, task, b: TaskCompletion, user: User) -> StepOut:
+    """A fact recorded in PostgreSQL only: a conditional update, so one caller of many wins; what the person
+    answered goes on the case's timeline in the same transaction."""
+    kind, detail = _db_only_event(session, task, b)
+    now = datetime.now(timezone.utc)
     won = session.execute(
         update(Task)
         .where(Task.id == task.id, Task.status == TaskStatus.OPEN)
-        .values(status=TaskStatus.DONE, completed_at=datetime.now(timezone.utc), completed_by=user.id)
+        .values(status=TaskStatus.DONE, completed_at=now, completed_by=user.id)
         .returning(Task.id)
     ).first()
     if won is None:
         session.rollback()
         raise _taken(session, task.id)
+    session.add(CaseEvent(case_id=task.case_id, event_key=f"{kind}:{task.id}", kind=kind, actor=user.username, at=now,
+                          detail={"task_id": task.id, "task_kind": task.kind, **detail}))
     session.commit()
     return StepOut(
         case_id=str(task.case_id), stage=task.stage, message=f"{task.kind} done",

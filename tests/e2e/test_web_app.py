@@ -684,3 +684,68 @@ def test_a_manager_adds_one_of_the_projects_group_robots_and_its_test_message_ar
     expect(row).to_contain_text("已启用")
     ctx.close()
 
+
+
+def test_the_front_desk_withdraws_a_request_on_the_case_page(browser, app_url, shots):
+    """撤回 (issue 14): the front desk registers a request through the API for a subscribed unit of the demo
+    project that no other test uses and that has no open case, opens the case (登记人 is theirs), withdraws it
+    with the buyer's reason — required, then confirmed — and the case says 已撤回, with the withdrawal and its
+    reason on the timeline, no action left to take, and the unit back to the state it had."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    sign_in(page, app_url, "frontdesk")
+    status, projects = call_as(page, "GET", "/api/projects")
+    assert status == 200, projects
+    pid = projects[0]["id"]
+    status, board = call_as(page, "GET", f"/api/projects/{pid}/board?state=subscribed")
+    assert status == 200, board
+    taken = {UNIT, "1号楼-204"}  # the browser flow's unit and the one left at intake
+    labels = [f"{b['name']}-{u['code']}" for b in board["buildings"] for f in b["floors"] for u in f["units"]]
+    unit = None
+    for label in reversed([x for x in labels if x not in taken]):  # from the top floors down: far from the others
+        status, matches = call_as(page, "GET", f"/api/units/lookup?project_id={pid}&q={label}")
+        assert status == 200, matches
+        match = next((m for m in matches if m["label"] == label), None)
+        if match and match["subscription"] and match["subscription"]["open_case_id"] is None:
+            unit = match
+            break
+    assert unit is not None, "no subscribed unit without an open case in the demo project"
+    status, case = call_as(page, "POST", "/api/refund-cases", {"unit_id": unit["unit_id"]})
+    assert status == 201, case
+    assert case["registered_by"] == DEMO_USERS["frontdesk"]
+
+    page.goto(f"{app_url}/app/#/case/{case['id']}")
+    expect(page.get_by_test_id("registered-by")).to_have_text(DEMO_USERS["frontdesk"])
+    actions = page.get_by_test_id("case-actions")
+    expect(actions.get_by_role("button")).to_have_text(["撤回"])  # the front desk neither voids nor returns
+    expect(page.locator("#timeline tbody tr").first).to_be_visible()
+    check_screen(page, "case with its actions", shots / "1366px-frontdesk-case-actions.png")
+
+    actions.get_by_role("button", name="撤回", exact=True).click()
+    form = page.locator("form#case-action")
+    expect(form.get_by_role("heading")).to_have_text("撤回退房申请")
+    form.get_by_role("button", name="确认撤回").click()
+    expect(form.locator("#err-reason")).to_have_text("此项必填")  # nothing sent without the buyer's reason
+    reason = "客户与家人商量后决定继续购买"
+    form.locator("[name=reason]").fill(reason)
+    check_screen(page, "withdrawal form", shots / "1366px-frontdesk-case-withdraw-form.png")
+    page.set_viewport_size(PHONE)
+    check_screen(page, "withdrawal form, phone", shots / "375px-frontdesk-case-withdraw-form.png")
+    page.set_viewport_size(DESKTOP)
+    form.get_by_role("button", name="确认撤回").click()
+
+    expect(page.get_by_test_id("outcome")).to_contain_text("已撤回")
+    expect(page.get_by_test_id("outcome")).to_contain_text(reason)
+    expect(page.get_by_test_id("case-actions")).to_have_count(0)  # after the outcome: no way out is left
+    withdrawal = page.locator("#timeline tbody tr", has_text="撤回")
+    expect(withdrawal).to_have_count(1)
+    expect(withdrawal).to_contain_text(reason)
+    expect(withdrawal).to_contain_text(DEMO_USERS["frontdesk"])
+    expect(page.get_by_test_id("stage")).to_have_text("归档复盘")
+    check_screen(page, "withdrawn case", shots / "1366px-frontdesk-case-withdrawn.png")
+    status, after = call_as(page, "GET", f"/api/units/lookup?project_id={pid}&q={unit['label']}")
+    assert next(m for m in after if m["label"] == unit["label"])["state"] == unit["state"]  # the unit is back
+    # The front desk cannot withdraw it twice: the server says the case already has its outcome.
+    status, again = call_as(page, "POST", f"/api/refund-cases/{case['id']}/withdraw", {"reason": "again"})
+    assert status == 409, again
+    ctx.close()

@@ -250,5 +250,9 @@ async def test_the_buyers_choice_has_a_deadline_and_escalates_when_missed(env, s
     assert await eventually(lambda: "choice" in dict(db(session_factory, select(SlaBreach.sla, SlaBreach.id)
                                                       .where(SlaBreach.case_id == uuid.UUID(case.case_id)))))
     assert "escalation:choice" in open_tasks(session_factory, case)
+    with session_factory() as s:  # the escalation is answered by its own deadline (policy: 4 hours)
+        created, answer_by = s.execute(select(Task.created_at, Task.due_at).where(
+            Task.case_id == uuid.UUID(case.case_id), Task.task_key == "escalation:choice")).one()
+    assert answer_by - created == timedelta(hours=4)
     await case.choose(A)
     assert case_row(session_factory, case).stage == "archive"

@@ -10,6 +10,7 @@ import {
   formKind,
   messageText,
   outcomeEntries,
+  outcomeIsRaw,
   serverFieldErrors,
   sortedDeadlines,
   submitLabelKey,
@@ -36,6 +37,14 @@ describe("formKind and fieldsFor", () => {
     expect(submitLabelKey("review_meeting")).toBe("mark_done");
     expect(submitLabelKey("contract_cancellation")).toBe("cancel_confirm");
     expect(submitLabelKey("archive")).toBe("submit");
+    expect(submitLabelKey("dispute")).toBe("mark_done");
+    expect(submitLabelKey("void_approval")).toBe("submit");
+  });
+
+  it("gives the void approval its own form and the dispute the note form", () => {
+    expect(formKind("void_approval", "citygm")).toBe("void_approval");
+    expect(fieldsFor("void_approval", "citygm")).toEqual(["approve", "note"]);
+    expect(formKind("dispute", "legal")).toBe("note");
   });
 });
 
@@ -126,10 +135,15 @@ describe("solution", () => {
     expect(keys(out.errors)).toEqual({ offer: "choose_two" });
   });
 
-  it("needs a positive compensation for A", () => {
+  it("needs a compensation for A, which may be 0 (the buyer simply continues)", () => {
     expect(keys(collectTask("solution", "manager", values({ offer: ["A", "B"] })).errors)).toEqual({ compensation: "required" });
-    expect(keys(collectTask("solution", "manager", values({ offer: ["A", "B"], compensation: "0.00" })).errors)).toEqual({ compensation: "invalid_money" });
     expect(keys(collectTask("solution", "manager", values({ offer: ["A", "B"], compensation: "12.345" })).errors)).toEqual({ compensation: "invalid_money" });
+    expect(keys(collectTask("solution", "manager", values({ offer: ["A", "B"], compensation: "-1" })).errors)).toEqual({ compensation: "invalid_money" });
+    for (const zero of ["0", "0.00"]) {
+      const out = collectTask("solution", "manager", values({ offer: ["A", "B"], compensation: zero }));
+      expect(out.errors).toEqual({});
+      expect(out.body).toEqual({ options: [{ kind: "A", description: "", compensation: zero }, { kind: "B", description: "" }] });
+    }
   });
 
   it("builds the options in A, B, C order", () => {
@@ -151,6 +165,20 @@ describe("choice and archive", () => {
     expect(keys(collectTask("choice", "manager", values({ option: "C", new_customer_id: "x1" })).errors)).toEqual({ new_customer_id: "required" });
     expect(collectTask("choice", "manager", values({ option: "C", new_customer_id: "42" })).body).toEqual({ option: "C", new_customer_id: 42 });
     expect(collectTask("choice", "manager", values({ option: "B", new_customer_id: "42" })).body).toEqual({ option: "B" });
+  });
+
+  it("records that the buyer refused every option: refused and the note only, nothing else asked", () => {
+    expect(collectTask("choice", "frontdesk", values({ option: "refused", note: " 都不接受 ", new_customer_id: "x" })))
+      .toEqual({ body: { refused: true, note: "都不接受" }, errors: {} });
+    expect(collectTask("choice", "manager", values({ option: "refused" })).body).toEqual({ refused: true });
+    // a real option never carries `refused`
+    expect(collectTask("choice", "manager", values({ option: "A" })).body).toEqual({ option: "A" });
+  });
+
+  it("the void approval approves or rejects, with a note", () => {
+    expect(keys(collectTask("void_approval", "citygm", values({ note: "x" })).errors)).toEqual({ approve: "required" });
+    expect(collectTask("void_approval", "citygm", values({ approve: "false", note: " 登记无误 " })).body).toEqual({ approve: false, note: "登记无误" });
+    expect(collectTask("void_approval", "manager", values({ approve: "true" })).body).toEqual({ approve: true });
   });
 
   it("the archive needs a summary", () => {
@@ -226,6 +254,20 @@ describe("messages, uploads, outcome and deadlines", () => {
       ["path", "B"], ["refund_amount", "30000.00"], ["extra", 1],
     ]);
     expect(outcomeEntries(null)).toEqual([]);
+    expect(outcomeEntries({ path: "withdrawn", reason: "客户改主意", evidence_ids: [] })).toEqual([
+      ["path", "withdrawn"], ["reason", "客户改主意"],
+    ]);
+    expect(outcomeEntries({ note: "n", rounds: 2, reason: "the buyer refused every offer", path: "legal" }).map(([k]) => k))
+      .toEqual(["path", "reason", "rounds", "note"]);
+  });
+
+  it("keeps what a person typed as it is, and translates the workflow's own reasons", () => {
+    expect(outcomeIsRaw("reason", "客户改主意")).toBe(true);
+    expect(outcomeIsRaw("reason", "the buyer refused every offer")).toBe(false);
+    expect(outcomeIsRaw("reason", "city GM did not approve a site settlement")).toBe(false);
+    expect(outcomeIsRaw("note", "x")).toBe(true);
+    expect(outcomeIsRaw("requested_by", "manager")).toBe(true);
+    expect(outcomeIsRaw("path", "withdrawn")).toBe(false);
   });
 
   it("orders the deadlines by stage", () => {

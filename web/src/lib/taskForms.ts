@@ -17,13 +17,14 @@ export const MONEY_RE = /^\d{1,10}(\.\d{1,2})?$/;
 export const SHARE_RE = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;
 export const ID_NUMBER_RE = /^\d{17}[\dX]$/;
 export const MOBILE_RE = /^1\d{10}$/;
-const ZERO_RE = /^0+(\.0+)?$/;
 
 export const REASONS = ["family_disagreement", "funds_shortfall", "competitor_comparison", "other"] as const;
 export const WILLING = ["yes", "no", "negotiate"] as const;
 export const FAULTS = ["buyer", "neither", "developer"] as const;
 export const RISKS = ["low", "medium", "high"] as const;
 export const OPTION_KINDS = ["A", "B", "C"] as const;
+/** The choice form's answer when the buyer refused every option offered (a new offer, or the legal route). */
+export const REFUSED = "refused";
 
 /** Every value any task form holds (one draft shape for all kinds; each form shows its own fields). */
 export interface TaskValues {
@@ -82,17 +83,19 @@ export function emptyRevisionValues(): RevisionValues {
 
 /** Which form a task of this kind shows to this role. */
 export type FormKind =
-  | "intake" | "finance" | "legal" | "marketing" | "gm_approval" | "solution" | "choice" | "archive" | "note";
+  | "intake" | "finance" | "legal" | "marketing" | "gm_approval" | "void_approval" | "solution" | "choice" | "archive"
+  | "note";
 
 export function formKind(kind: string, role: string): FormKind {
   switch (kind) {
     case "intake": return "intake";
     case "assessment": return role === "finance" ? "finance" : role === "legal" ? "legal" : "marketing";
     case "gm_approval": return "gm_approval";
+    case "void_approval": return "void_approval";
     case "solution": return "solution";
     case "choice": return "choice";
     case "archive": return "archive";
-    default: return "note"; // contract_cancellation, escalation, review_meeting, refund_payment, …
+    default: return "note"; // contract_cancellation, escalation, review_meeting, refund_payment, dispute, …
   }
 }
 
@@ -102,6 +105,7 @@ const FIELDS: Record<FormKind, readonly string[]> = {
   legal: ["fault", "note"],
   marketing: ["opinion_risk", "media_involved", "group_complaint", "note"],
   gm_approval: ["approve", "note"],
+  void_approval: ["approve", "note"],
   solution: ["offer", "desc_A", "compensation", "desc_B", "desc_C", "fee_waiver"],
   choice: ["option", "new_customer_id", "note"],
   archive: ["summary", "lessons"],
@@ -118,7 +122,7 @@ export function fieldsFor(kind: string, role: string): readonly string[] {
 /** The submit button's label key. */
 export function submitLabelKey(kind: string): string {
   if (kind === "intake") return "intake_submit";
-  if (["escalation", "review_meeting", "refund_payment"].includes(kind)) return "mark_done";
+  if (["escalation", "review_meeting", "refund_payment", "dispute"].includes(kind)) return "mark_done";
   if (kind === "contract_cancellation") return "cancel_confirm";
   return "submit";
 }
@@ -191,7 +195,7 @@ export function collectTask(kind: string, role: string, v: TaskValues): Collecte
     else body.opinion_risk = trim(v.opinion_risk);
     body.media_involved = v.media_involved === true;
     body.group_complaint = v.group_complaint === true;
-  } else if (form === "gm_approval") {
+  } else if (form === "gm_approval" || form === "void_approval") {
     if (v.approve !== "true" && v.approve !== "false") errors.approve = { key: "required" };
     else body.approve = v.approve === "true";
   } else if (form === "solution") {
@@ -201,8 +205,9 @@ export function collectTask(kind: string, role: string, v: TaskValues): Collecte
       const option: Record<string, unknown> = { kind: k, description: trim(v[`desc_${k}`]) };
       if (k === "A") {
         const s = trim(v.compensation);
+        // 0: the buyer simply continues, nothing is drawn from the retention pool
         if (!s) errors.compensation = { key: "required" };
-        else if (!MONEY_RE.test(s) || ZERO_RE.test(s)) errors.compensation = { key: "invalid_money" };
+        else if (!MONEY_RE.test(s)) errors.compensation = { key: "invalid_money" };
         else option.compensation = s;
       }
       if (k === "C") option.fee_waiver = v.fee_waiver === true;
@@ -210,6 +215,7 @@ export function collectTask(kind: string, role: string, v: TaskValues): Collecte
     });
   } else if (form === "choice") {
     const option = trim(v.option);
+    if (option === REFUSED) return { body: { refused: true, ...(note ? { note } : {}) }, errors };
     if (!option) errors.option = { key: "required" };
     else body.option = option;
     if (option === "C") {
@@ -361,6 +367,8 @@ export interface CaseDetail {
   deposit_kind: string | null;
   deposit_amount: string | null;
   paid_amount: string | null;
+  /** who registered the case (a person's name) */
+  registered_by?: string | null;
 }
 
 export interface CaseRow {
@@ -379,16 +387,26 @@ export interface CaseRow {
 export const DEPOSIT_KIND_KEYS: Record<string, string> = { "定金": "dingjin", "订金": "dingjin_prepay" };
 
 /** Outcome keys in the order the case page shows them. */
-export const OUTCOME_KEYS = ["path", "reason", "compensation", "refund_amount", "new_customer_id", "note"] as const;
+export const OUTCOME_KEYS = [
+  "path", "reason", "rounds", "requested_by", "compensation", "refund_amount", "new_customer_id", "evidence_ids", "note",
+] as const;
 export const OUTCOME_MONEY = new Set(["compensation", "refund_amount"]);
 /** The outcome reasons the workflow writes, to their translation keys. */
 export const OUTCOME_REASONS: Record<string, string> = {
   "city GM did not approve a site settlement": "outcome_reasons.gm_rejected",
+  "the buyer refused every offer": "outcome_reasons.refused_all",
 };
+/** Outcome values a person gave (or a login): shown as they are, never translated. */
+export function outcomeIsRaw(key: string, value: unknown): boolean {
+  if (key === "note" || key === "requested_by") return true;
+  return key === "reason" && !(String(value) in OUTCOME_REASONS);
+}
 
 /** The outcome's entries that have a value, known keys first in their order. */
 export function outcomeEntries(outcome: Record<string, unknown> | null | undefined): [string, unknown][] {
-  const entries = Object.entries(outcome ?? {}).filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  const entries = Object.entries(outcome ?? {}).filter(
+    ([, v]) => v !== "" && v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0),
+  );
   const rank = (k: string) => {
     const i = (OUTCOME_KEYS as readonly string[]).indexOf(k);
     return i < 0 ? OUTCOME_KEYS.length : i;

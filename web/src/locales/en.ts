@@ -76,7 +76,9 @@ export default {
     "archive": "Archive and review (24 h)",
     "escalation": "SLA escalation",
     "review_meeting": "Review meeting",
-    "refund_payment": "Pay the refund"
+    "refund_payment": "Pay the refund",
+    "void_approval": "Void approval",
+    "dispute": "Dispute (legal)"
   },
   "stages": {
     "intake": "Intake",
@@ -207,7 +209,14 @@ export default {
     "task_claimed": "Task claimed",
     "task_released": "Task released to its pool",
     "task_reassigned": "Task reassigned",
-    "task_escalated": "Task moved one level up"
+    "task_escalated": "Task moved one level up",
+    "withdrawal": "Withdrawn",
+    "void_request": "Void requested",
+    "void": "Voided",
+    "void_rejected": "Void rejected",
+    "refusal": "The buyer refused every option",
+    "assessment_returned": "Assessment returned",
+    "assessment_corrected": "Assessment corrected"
   },
   "commission": "Commission accrued",
   "advertising": "Advertising allocation",

@@ -49,6 +49,90 @@ export const SERVER_ZH: [string, string][] = [
     "只有本项目的案场经理可以转派任务"
   ],
   [
+    "four eyes: whoever asked for the void may not approve it",
+    "四眼原则：申请作废的人不得审批"
+  ],
+  [
+    "four eyes:",
+    "四眼原则：同一人不得既经办又审批"
+  ],
+  [
+    "a withdrawal is no longer possible",
+    "案件已有结果，不能再撤回"
+  ],
+  [
+    "it can no longer be voided",
+    "案件已有结果，不能再作废"
+  ],
+  [
+    "a void is already waiting for approval",
+    "已有作废申请等待审批"
+  ],
+  [
+    "no void is waiting for approval",
+    "没有等待审批的作废申请"
+  ],
+  [
+    "there is nothing to return",
+    "该部门尚未提交评估，无可退回"
+  ],
+  [
+    "has not given an assessment to correct",
+    "尚未提交评估，无可更正"
+  ],
+  [
+    "assessments can no longer be returned",
+    "方案已提供，评估不能再退回"
+  ],
+  [
+    "assessments can no longer be corrected",
+    "方案已提供，评估不能再更正"
+  ],
+  [
+    "only the assessor who gave this assessment may correct it",
+    "只有提交该评估的本人可以更正"
+  ],
+  [
+    "no offer is waiting for the buyer's answer",
+    "没有等待客户答复的方案"
+  ],
+  [
+    "in the case's project",
+    "您在本案件所属项目中没有相应角色"
+  ],
+  [
+    "give the reason the buyer gave for withdrawing",
+    "请填写客户撤回的原因"
+  ],
+  [
+    "give the reason the registration was a mistake",
+    "请填写登记有误的原因"
+  ],
+  [
+    "give the reason the assessment is returned",
+    "请填写退回原因"
+  ],
+  [
+    "is not a file of this case",
+    "所选证据不属于本案件"
+  ],
+  [
+    "the front desk or the manager records a withdrawal",
+    "撤回须由前台或案场经理登记"
+  ],
+  [
+    "the site manager asks for a registration to be voided",
+    "作废须由案场经理申请"
+  ],
+  [
+    "a manager or the city GM approves a void",
+    "作废须由案场经理或城市公司总经理审批"
+  ],
+  [
+    "the site manager returns an assessment",
+    "退回评估须由案场经理操作"
+  ],
+  [
     "four-eyes",
     "四眼原则：同一人不得既经办又审批"
   ],

@@ -76,7 +76,9 @@ export default {
     "archive": "归档复盘（24 小时）",
     "escalation": "超时升级处理",
     "review_meeting": "复盘会",
-    "refund_payment": "退款支付"
+    "refund_payment": "退款支付",
+    "void_approval": "作废审批",
+    "dispute": "争议处理"
   },
   "stages": {
     "intake": "信息采集",
@@ -207,7 +209,14 @@ export default {
     "task_claimed": "认领任务",
     "task_released": "放回任务池",
     "task_reassigned": "转派任务",
-    "task_escalated": "任务上移一级"
+    "task_escalated": "任务上移一级",
+    "withdrawal": "撤回",
+    "void_request": "申请作废",
+    "void": "作废",
+    "void_rejected": "驳回作废",
+    "refusal": "客户拒绝全部方案",
+    "assessment_returned": "退回评估",
+    "assessment_corrected": "更正评估"
   },
   "commission": "已计提佣金",
   "advertising": "广告费分摊",
