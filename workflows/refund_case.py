@@ -401,6 +401,10 @@ class RefundCaseWorkflow:
             raise _conflict(f"{dept} has already submitted its assessment; finance may revise the loss instead")
         if sub.actor.people & (self._assessor_ids() | {self._inp.registered_by.user_id}):
             raise _forbidden("one person may give only one part of the assessment and may not assess their own case")
+        self._check_content(dept, sub)
+
+    def _check_content(self, dept: str, sub: AssessmentSubmission) -> None:
+        """What each department's assessment must say (given first, or corrected)."""
         if dept == "finance":
             if sub.loss is None:
                 raise _invalid("finance must give the economic loss (commission, advertising, opportunity cost)")
@@ -1127,14 +1131,7 @@ class RefundCaseWorkflow:
             raise _forbidden("only the assessor who gave this assessment may correct it")
         if self._offer is not None or self._over():
             raise _conflict("the solution has been offered; assessments can no longer be corrected")
-        if dept == "finance":
-            if sub.loss is None:
-                raise _invalid("finance must give the economic loss (commission, advertising, opportunity cost)")
-            self._check_loss(sub.loss, sub.proposed_share)
-        if dept == "legal" and sub.fault is None:
-            raise _invalid("legal must state the fault: buyer, neither or developer")
-        if dept == "marketing" and sub.opinion_risk not in OPINION_RISKS:
-            raise _invalid("marketing must rate the public-opinion risk: low, medium or high")
+        self._check_content(dept, sub)
 
     # ------------------------------------------------------------ archive
 
