@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Temporal. Empty address means: the dev server started by scripts/run.py on temporal_port.
     temporal_address: str = ""
     temporal_namespace: str = "default"
+    # How long the engine keeps a closed run's history (the namespace's retention, set by the worker at start).
+    # The case's own record in PostgreSQL is kept for two years (retain_until); the timeline falls back to it.
+    temporal_retention_days: int = Field(default=30, ge=1, le=3650)
     temporal_task_queue: str = "estateflow-refund"
     temporal_port: int = 7233
     temporal_ui_port: int = 8233

@@ -10,7 +10,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from google.protobuf.duration_pb2 import Duration
 from sqlalchemy.engine import make_url
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -72,6 +75,15 @@ async def ensure_warning_sweep_schedule(client: Client, task_queue: str) -> None
         pass
 
 
+async def ensure_retention(client: Client, namespace: str, days: int) -> None:
+    """The namespace keeps closed runs' histories `days` days: set explicitly, not left to the server's default
+    (the dev server's is one day). Idempotent."""
+    await client.workflow_service.update_namespace(UpdateNamespaceRequest(
+        namespace=namespace,
+        config=NamespaceConfig(workflow_execution_retention_ttl=Duration(seconds=days * 86400)),  # only what is set
+    ))
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -97,6 +109,7 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, session_factory, task_queue=settings.temporal_task_queue, executor=executor)
         await ensure_warning_sweep_schedule(client, settings.temporal_task_queue)
+        await ensure_retention(client, settings.temporal_namespace, settings.temporal_retention_days)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
             await stop.wait()

@@ -38,6 +38,9 @@ class RefundInstructionOut(BaseModel):
     policy_version: str
     status: str
     created_at: datetime
+    paid_amount: Decimal | None = None
+    paid_on: date | None = None
+    bank_reference: str | None = None
 
 
 @router.get("", response_model=list[RefundInstructionOut], summary="Refund instructions, newest first")
@@ -63,6 +66,7 @@ def list_instructions(
         RefundInstructionOut(
             id=r.id, case_id=r.case_id, case_no=case_no, customer_name=mask_name(name), amount=r.amount, share=r.share,
             route=r.route, policy_version=r.policy_version, status=r.status, created_at=r.created_at,
+            paid_amount=r.paid_amount, paid_on=r.paid_on, bank_reference=r.bank_reference,
         )
         for r, case_no, name in session.execute(q).all()
     ]

@@ -163,3 +163,18 @@ async def test_the_timeline_of_a_case_whose_engine_history_is_gone_comes_from_po
     assert body["engine_history"] == "expired" and "expired" in body["note"]
     assert [e["kind"] for e in body["entries"]] == ["registered", "withdrawal"]
     assert all(e["source"] == "case" for e in body["entries"])
+
+
+async def test_the_worker_sets_the_namespace_retention_explicitly(dev_env):
+    """Not the server's default (the dev server keeps a closed run one day): the setting's days."""
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+
+    from workers.main import ensure_retention
+
+    client = dev_env.client
+    await ensure_retention(client, client.namespace, 45)
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+    assert described.config.workflow_execution_retention_ttl.seconds == 45 * 86400
+    await ensure_retention(client, client.namespace, 30)  # idempotent, and back to the default for the other tests
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+    assert described.config.workflow_execution_retention_ttl.seconds == 30 * 86400

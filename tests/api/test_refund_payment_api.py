@@ -54,6 +54,8 @@ async def test_paying_the_instructed_amount_closes_the_payment_and_shows_on_the_
         assert case.outcome["refund_paid"] == {"amount": ins["amount"], "paid_on": today.isoformat(),
                                                "bank_reference": "ICBC-20261203-0001"}
         assert s.scalars(select(Task.status).where(Task.case_id == case.id, Task.task_key == "refund_payment")).one() == "done"
+    [listed] = (await api.get("manager", "/api/refund-instructions", params={"case_id": cid})).json()
+    assert (listed["status"], listed["paid_amount"], listed["bank_reference"]) == ("paid", ins["amount"], "ICBC-20261203-0001")
     kinds = [e["kind"] for e in (await api.get("manager", f"/api/refund-cases/{cid}/timeline")).json()["entries"]]
     assert "refund_paid" in kinds
 

@@ -749,3 +749,107 @@ def test_the_front_desk_withdraws_a_request_on_the_case_page(browser, app_url, s
     status, again = call_as(page, "POST", f"/api/refund-cases/{case['id']}/withdraw", {"reason": "again"})
     assert status == 409, again
     ctx.close()
+
+
+def test_finance_records_a_refund_payment_on_its_task_page(browser, app_url, shots):
+    """退款支付 (issue 14): a case set up through the API — a buyer subscribed to an available unit of the demo
+    project (its ID and mobile known, for the intake), the request registered, the three assessments, options
+    A and B offered, the buyer choosing B — opens finance's refund-payment task. Finance opens it in the browser:
+    the amount is the refund instruction's, prefilled; the bank's reference is required; another amount asks for
+    a reason (a second person approves it). With the reference typed the refund is paid, and the refunds screen
+    says 已支付 with the payment."""
+    contexts = []
+
+    def as_role(role: str) -> Page:
+        ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        contexts.append(ctx)
+        page = ctx.new_page()
+        sign_in(page, app_url, role)
+        return page
+
+    def task_of(page: Page, case_id: str, kind: str) -> dict:
+        """The case's open task of this kind in the signed-in person's inbox (written as the workflow's step lands)."""
+        deadline = time.monotonic() + 20
+        while True:
+            status, tasks = call_as(page, "GET", f"/api/tasks?case_id={case_id}&kind={kind}")
+            assert status == 200, tasks
+            if tasks["items"] or time.monotonic() > deadline:
+                assert tasks["items"], f"no open {kind} task for case {case_id}"
+                return tasks["items"][0]
+            page.wait_for_timeout(300)
+
+    def complete(page: Page, case_id: str, kind: str, body: dict) -> dict:
+        task = task_of(page, case_id, kind)
+        status, out = call_as(page, "POST", f"/api/tasks/{task['id']}/complete", body)
+        assert status == 200, out
+        return out
+
+    # A buyer of our own subscribes to an available unit (the last of its building's top floor: not the one the
+    # hostile-text test takes), so the intake can verify their ID and mobile.
+    sales = as_role("sales")
+    status, projects = call_as(sales, "GET", "/api/projects")
+    assert status == 200, projects
+    pid = projects[0]["id"]
+    status, board = call_as(sales, "GET", f"/api/projects/{pid}/board?state=available")
+    assert status == 200, board
+    building = board["buildings"][-1]
+    top = max(building["floors"], key=lambda f: f["floor"])
+    unit = top["units"][-1]
+    buyer_id, buyer_mobile = resident_id(388), mobile(38_800_388)
+    status, customer = call_as(sales, "POST", "/api/customers", {
+        "name": "钱款退", "id_number": buyer_id, "mobile": buyer_mobile, "source_channel": "自然到访"})
+    assert status == 201, customer
+    status, sub = call_as(sales, "POST", "/api/subscriptions", {
+        "unit_id": unit["id"], "customer_id": customer["id"], "deposit_kind": "定金", "deposit_amount": "20000"})
+    assert status == 201, sub
+
+    frontdesk = as_role("frontdesk")
+    status, case = call_as(frontdesk, "POST", "/api/refund-cases", {"unit_id": unit["id"]})
+    assert status == 201, case
+    case_id = case["id"]
+    complete(frontdesk, case_id, "intake", {
+        "id_number": buyer_id, "mobile": buyer_mobile, "reasons": ["funds_shortfall"], "willing_to_consider": "no"})
+    finance = as_role("finance")
+    complete(finance, case_id, "assessment", {"commission_accrued": "1000", "proposed_share": "0.6", "contract_confirmed": True})
+    complete(as_role("legal"), case_id, "assessment", {"fault": "buyer"})
+    complete(as_role("marketing"), case_id, "assessment", {"opinion_risk": "low"})
+    manager = as_role("manager")
+    complete(manager, case_id, "solution", {"options": [
+        {"kind": "A", "description": "继续购买", "compensation": "0"}, {"kind": "B", "description": ""}]})
+    complete(manager, case_id, "choice", {"option": "B"})
+    payment = task_of(finance, case_id, "refund_payment")
+    status, instructions = call_as(finance, "GET", f"/api/refund-instructions?case_id={case_id}")
+    assert status == 200 and len(instructions) == 1, instructions
+    instructed = instructions[0]["amount"]
+    assert instructions[0]["status"] == "issued"
+
+    page = finance
+    page.goto(f"{app_url}/app/#/task/{payment['id']}")
+    form = page.locator("#task-form")
+    expect(form).to_be_visible()
+    expect(form.locator("[name=amount]")).to_have_value(instructed)  # the instruction's amount, prefilled
+    expect(page.get_by_test_id("instructed-amount")).not_to_contain_text("加载中")
+    expect(form.locator("[name=paid_on]")).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))  # today
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#err-bank_reference")).to_have_text("此项必填")  # nothing sent without the 流水号
+    # Another amount: the reason is asked for, and a second person will approve it.
+    form.locator("[name=amount]").fill("1")
+    expect(page.get_by_test_id("difference-note")).to_have_text("金额与退款指令不一致：需填写原因，并由另一人批准")
+    expect(form.locator("[name=difference_reason]")).to_be_visible()
+    form.locator("[name=amount]").fill(instructed)
+    expect(page.get_by_test_id("difference-note")).to_have_count(0)
+    form.locator("[name=bank_reference]").fill("HX20260302001")
+    check_screen(page, "refund payment task", shots / "1366px-finance-refund-payment.png")
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("step-message")).to_have_text("退款已支付")
+
+    page.goto(f"{app_url}/app/#/refunds")
+    row = page.get_by_test_id("refunds").locator(f"tr[data-case='{case['case_no']}']")
+    expect(row).to_have_count(1)
+    expect(row.locator("td[data-status]")).to_have_text("已支付")
+    expect(row.get_by_role("button", name="批准差额")).to_have_count(0)  # nothing waits for an approval
+    check_screen(page, "refunds with a paid refund", shots / "1366px-finance-refunds-paid.png")
+    status, after = call_as(page, "GET", f"/api/tasks/{payment['id']}")
+    assert status == 200 and after["status"] == "done", after
+    for ctx in contexts:
+        ctx.close()

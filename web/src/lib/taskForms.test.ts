@@ -9,6 +9,7 @@ import {
   fieldsFor,
   formKind,
   messageText,
+  noteLabelKey,
   outcomeEntries,
   outcomeIsRaw,
   serverFieldErrors,
@@ -27,7 +28,7 @@ describe("formKind and fieldsFor", () => {
     expect(formKind("assessment", "legal")).toBe("legal");
     expect(formKind("assessment", "marketing")).toBe("marketing");
     expect(formKind("contract_cancellation", "legal")).toBe("note");
-    expect(formKind("escalation", "manager")).toBe("note");
+    expect(formKind("escalation", "manager")).toBe("handled");
     expect(fieldsFor("intake", "frontdesk")).not.toContain("note");
     expect(fieldsFor("solution", "manager")).toContain("offer");
   });
@@ -38,13 +39,23 @@ describe("formKind and fieldsFor", () => {
     expect(submitLabelKey("contract_cancellation")).toBe("cancel_confirm");
     expect(submitLabelKey("archive")).toBe("submit");
     expect(submitLabelKey("dispute")).toBe("mark_done");
+    expect(submitLabelKey("refund_payment")).toBe("record_payment");
     expect(submitLabelKey("void_approval")).toBe("submit");
   });
 
-  it("gives the void approval its own form and the dispute the note form", () => {
+  it("gives the void approval its own form and the dispute the handled form", () => {
     expect(formKind("void_approval", "citygm")).toBe("void_approval");
     expect(fieldsFor("void_approval", "citygm")).toEqual(["approve", "note"]);
-    expect(formKind("dispute", "legal")).toBe("note");
+    expect(formKind("dispute", "legal")).toBe("handled");
+    expect(fieldsFor("dispute", "legal")).toEqual(["note"]);
+    expect(fieldsFor("refund_payment", "finance")).toEqual(["amount", "paid_on", "bank_reference", "voucher_evidence_id", "difference_reason"]);
+    expect(fieldsFor("review_meeting", "manager")).toEqual(["attendees", "minutes"]);
+  });
+
+  it("labels the note by what it means", () => {
+    expect(noteLabelKey("escalation")).toBe("handled_escalation");
+    expect(noteLabelKey("dispute")).toBe("handled_dispute");
+    expect(noteLabelKey("contract_cancellation")).toBe("note");
   });
 });
 
@@ -188,7 +199,62 @@ describe("choice and archive", () => {
 
   it("other kinds send the note only", () => {
     expect(collectTask("contract_cancellation", "legal", values({ note: " done " })).body).toEqual({ note: "done" });
-    expect(collectTask("review_meeting", "manager", values()).body).toEqual({});
+    expect(collectTask("contract_cancellation", "legal", values()).body).toEqual({});
+  });
+});
+
+describe("tasks recorded in the database only", () => {
+  it("an escalation and a dispute need what was done", () => {
+    for (const kind of ["escalation", "dispute"]) {
+      expect(keys(collectTask(kind, "legal", values({ note: "  " })).errors)).toEqual({ note: "required" });
+      expect(collectTask(kind, "legal", values({ note: " 已致电客户 " }))).toEqual({ body: { note: "已致电客户" }, errors: {} });
+    }
+  });
+
+  it("a review meeting needs its attendees and minutes, nothing else", () => {
+    expect(keys(collectTask("review_meeting", "manager", values({ note: "x" })).errors)).toEqual({ attendees: "choose_one", minutes: "required" });
+    expect(collectTask("review_meeting", "manager", values({ attendees: [3, 7, 3], minutes: " 复盘纪要 ", note: "ignored" })))
+      .toEqual({ body: { attendees: [3, 7], minutes: "复盘纪要" }, errors: {} });
+  });
+
+  describe("a refund payment", () => {
+    const paid = (over: Partial<TaskValues> = {}) =>
+      values({ amount: "12000.00", paid_on: "2026-03-02", bank_reference: " HX-001 ", ...over });
+    const ctx = { instructed: "12000.00", today: "2026-03-02" };
+
+    it("sends the instructed amount without a reason", () => {
+      expect(collectTask("refund_payment", "finance", paid({ difference_reason: "left over", note: "n" }), ctx)).toEqual({
+        body: { amount: "12000.00", paid_on: "2026-03-02", bank_reference: "HX-001" }, errors: {},
+      });
+      expect(collectTask("refund_payment", "finance", paid({ amount: "12000", voucher_evidence_id: 9 }), ctx).body)
+        .toEqual({ amount: "12000", paid_on: "2026-03-02", bank_reference: "HX-001", voucher_evidence_id: 9 });
+    });
+
+    it("needs the amount, the date and the bank's reference", () => {
+      expect(keys(collectTask("refund_payment", "finance", values(), ctx).errors)).toEqual({
+        amount: "required", paid_on: "required", bank_reference: "required",
+      });
+      expect(keys(collectTask("refund_payment", "finance", paid({ amount: "12.345", paid_on: "2026-02-30" }), ctx).errors))
+        .toEqual({ amount: "invalid_money", paid_on: "invalid_date" });
+      expect(keys(collectTask("refund_payment", "finance", paid({ amount: "0.00" }), ctx).errors)).toEqual({ amount: "amount_above_zero" });
+    });
+
+    it("refuses a date after today in China", () => {
+      expect(keys(collectTask("refund_payment", "finance", paid({ paid_on: "2026-03-03" }), ctx).errors)).toEqual({ paid_on: "date_in_future" });
+      expect(collectTask("refund_payment", "finance", paid({ paid_on: "2026-03-01" }), ctx).errors).toEqual({});
+    });
+
+    it("needs a reason when the amount is not the instruction's", () => {
+      expect(keys(collectTask("refund_payment", "finance", paid({ amount: "11000" }), ctx).errors)).toEqual({ difference_reason: "difference_reason_required" });
+      expect(collectTask("refund_payment", "finance", paid({ amount: "11000", difference_reason: " 扣除手续费 " }), ctx).body)
+        .toEqual({ amount: "11000", paid_on: "2026-03-02", bank_reference: "HX-001", difference_reason: "扣除手续费" });
+    });
+
+    it("sends a reason typed when the instruction is unknown: the server decides", () => {
+      expect(collectTask("refund_payment", "finance", paid({ difference_reason: "r" }), { today: "2026-03-02" }).body)
+        .toMatchObject({ difference_reason: "r" });
+      expect(collectTask("refund_payment", "finance", paid(), { today: "2026-03-02" }).errors).toEqual({});
+    });
   });
 });
 
@@ -222,6 +288,24 @@ describe("server refusals", () => {
       .toEqual({ offer: { server: "give the options offered to the buyer (at least two)" } });
     expect(serverFieldErrors({ status: 422, message: "customer 9 does not exist; register the replacement buyer first" }, fieldsFor("choice", "manager")))
       .toEqual({ new_customer_id: { server: "customer 9 does not exist; register the replacement buyer first" } });
+  });
+
+  it("places the payment's and the meeting's refusals", () => {
+    const pay = fieldsFor("refund_payment", "finance");
+    const reason = "the instruction is for 12000.00; a payment of 11000.00 needs a reason, and a second person approves it";
+    expect(serverFieldErrors({ status: 422, message: reason }, pay)).toEqual({ difference_reason: { server: reason } });
+    expect(serverFieldErrors({ status: 422, message: "the payment date 2026-09-01 is in the future" }, pay))
+      .toEqual({ paid_on: { server: "the payment date 2026-09-01 is in the future" } });
+    expect(serverFieldErrors({ status: 422, message: "give the bank's reference (流水号)" }, pay))
+      .toEqual({ bank_reference: { server: "give the bank's reference (流水号)" } });
+    expect(serverFieldErrors({ status: 422, message: "evidence 4 is not a file of this case" }, pay))
+      .toEqual({ voucher_evidence_id: { server: "evidence 4 is not a file of this case" } });
+    expect(serverFieldErrors({ status: 409, message: "this case has no refund instruction" }, pay)).toEqual({});
+    const meeting = fieldsFor("review_meeting", "manager");
+    expect(serverFieldErrors({ status: 422, message: "user 41 does not exist" }, meeting)).toEqual({ attendees: { server: "user 41 does not exist" } });
+    expect(serverFieldErrors({ status: 422, message: "write the meeting's minutes" }, meeting)).toEqual({ minutes: { server: "write the meeting's minutes" } });
+    expect(serverFieldErrors({ status: 422, message: "say what was done about the missed deadline" }, fieldsFor("escalation", "manager")))
+      .toEqual({ note: { server: "say what was done about the missed deadline" } });
   });
 
   it("leaves other refusals to the banner", () => {

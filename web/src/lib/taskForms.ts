@@ -1,4 +1,5 @@
 import type { Task } from "@/types/api";
+import { chinaToday, isIsoDate, reasonRequired } from "@/lib/refunds";
 // The forms of a refund case's tasks, without Vue: which fields each kind of task asks for, the checks
 // made before anything is sent (the same as the server's, in the person's language), the body sent to
 // POST /api/tasks/{id}/complete, and where a server's refusal belongs. Messages are returned as i18n keys
@@ -56,6 +57,17 @@ export interface TaskValues {
   new_customer_id: string;
   summary: string;
   lessons: string;
+  // 退款支付 (refund_payment): against the case's refund instruction
+  amount: string;
+  /** YYYY-MM-DD */
+  paid_on: string;
+  bank_reference: string;
+  /** an evidence file of the case (the voucher), or none */
+  voucher_evidence_id: number | null;
+  difference_reason: string;
+  // 复盘会 (review_meeting)
+  attendees: number[];
+  minutes: string;
 }
 
 export function emptyTaskValues(): TaskValues {
@@ -65,6 +77,8 @@ export function emptyTaskValues(): TaskValues {
     note: "", fault: "", opinion_risk: "", media_involved: false, group_complaint: false, approve: "",
     offer: [], desc_A: "", desc_B: "", desc_C: "", compensation: "", fee_waiver: false,
     option: "", new_customer_id: "", summary: "", lessons: "",
+    amount: "", paid_on: "", bank_reference: "", voucher_evidence_id: null, difference_reason: "",
+    attendees: [], minutes: "",
   };
 }
 
@@ -84,7 +98,7 @@ export function emptyRevisionValues(): RevisionValues {
 /** Which form a task of this kind shows to this role. */
 export type FormKind =
   | "intake" | "finance" | "legal" | "marketing" | "gm_approval" | "void_approval" | "solution" | "choice" | "archive"
-  | "note";
+  | "refund_payment" | "review_meeting" | "handled" | "note";
 
 export function formKind(kind: string, role: string): FormKind {
   switch (kind) {
@@ -95,7 +109,10 @@ export function formKind(kind: string, role: string): FormKind {
     case "solution": return "solution";
     case "choice": return "choice";
     case "archive": return "archive";
-    default: return "note"; // contract_cancellation, escalation, review_meeting, refund_payment, dispute, …
+    case "refund_payment": return "refund_payment";
+    case "review_meeting": return "review_meeting";
+    case "escalation": case "dispute": return "handled"; // what was done: a required note
+    default: return "note"; // contract_cancellation, …
   }
 }
 
@@ -109,6 +126,9 @@ const FIELDS: Record<FormKind, readonly string[]> = {
   solution: ["offer", "desc_A", "compensation", "desc_B", "desc_C", "fee_waiver"],
   choice: ["option", "new_customer_id", "note"],
   archive: ["summary", "lessons"],
+  refund_payment: ["amount", "paid_on", "bank_reference", "voucher_evidence_id", "difference_reason"],
+  review_meeting: ["attendees", "minutes"],
+  handled: ["note"],
   note: ["note"],
 };
 
@@ -119,10 +139,26 @@ export function fieldsFor(kind: string, role: string): readonly string[] {
   return FIELDS[formKind(kind, role)];
 }
 
+/** The note's label key: for an escalation what was done (处理情况), for a dispute its outcome (处理结果). */
+export function noteLabelKey(kind: string): string {
+  if (kind === "escalation") return "handled_escalation";
+  if (kind === "dispute") return "handled_dispute";
+  return "note";
+}
+
+/** What a task's form needs besides what is typed: the refund instruction's amount, and today (China). */
+export interface TaskContext {
+  /** the case's refund instruction's amount (refund_payment); unknown: the server checks */
+  instructed?: string | null;
+  /** YYYY-MM-DD in China; default: now */
+  today?: string;
+}
+
 /** The submit button's label key. */
 export function submitLabelKey(kind: string): string {
   if (kind === "intake") return "intake_submit";
-  if (["escalation", "review_meeting", "refund_payment", "dispute"].includes(kind)) return "mark_done";
+  if (kind === "refund_payment") return "record_payment";
+  if (["escalation", "review_meeting", "dispute"].includes(kind)) return "mark_done";
   if (kind === "contract_cancellation") return "cancel_confirm";
   return "submit";
 }
@@ -162,7 +198,7 @@ function lossBody(v: Pick<TaskValues, "commission_accrued" | "advertising_alloca
 }
 
 /** Check a task's form and build what is sent; errors per field when a check fails. */
-export function collectTask(kind: string, role: string, v: TaskValues): Collected<Record<string, unknown>> {
+export function collectTask(kind: string, role: string, v: TaskValues, ctx: TaskContext = {}): Collected<Record<string, unknown>> {
   const errors: FieldErrors = {};
   const body: Record<string, unknown> = {};
   const form = formKind(kind, role);
@@ -228,8 +264,44 @@ export function collectTask(kind: string, role: string, v: TaskValues): Collecte
     if (!summary) errors.summary = { key: "required" };
     else body.summary = summary;
     body.lessons = trim(v.lessons);
+  } else if (form === "refund_payment") {
+    paymentBody(v, ctx, body, errors);
+  } else if (form === "review_meeting") {
+    const attendees = [...new Set((v.attendees ?? []).filter((id) => Number.isInteger(id) && id > 0))];
+    if (!attendees.length) errors.attendees = { key: "choose_one" };
+    else body.attendees = attendees;
+    const minutes = trim(v.minutes);
+    if (!minutes) errors.minutes = { key: "required" };
+    else body.minutes = minutes;
+  } else if (form === "handled") {
+    if (!note) errors.note = { key: "required" };
   }
   return { body: Object.keys(errors).length ? null : body, errors };
+}
+
+/** 退款支付: the amount, the day the bank paid (not after today), its reference, the voucher if any, and a
+ * reason when the amount is not the instruction's. */
+function paymentBody(v: TaskValues, ctx: TaskContext, body: Record<string, unknown>, errors: FieldErrors) {
+  const amount = trim(v.amount);
+  if (!amount) errors.amount = { key: "required" };
+  else if (!MONEY_RE.test(amount)) errors.amount = { key: "invalid_money" };
+  else if (/^0+(\.0*)?$/.test(amount)) errors.amount = { key: "amount_above_zero" };
+  else body.amount = amount;
+  const paidOn = trim(v.paid_on);
+  if (!paidOn) errors.paid_on = { key: "required" };
+  else if (!isIsoDate(paidOn)) errors.paid_on = { key: "invalid_date" };
+  else if (paidOn > (ctx.today ?? chinaToday())) errors.paid_on = { key: "date_in_future" };
+  else body.paid_on = paidOn;
+  const reference = trim(v.bank_reference);
+  if (!reference) errors.bank_reference = { key: "required" };
+  else body.bank_reference = reference;
+  if (typeof v.voucher_evidence_id === "number" && v.voucher_evidence_id > 0) body.voucher_evidence_id = v.voucher_evidence_id;
+  // A reason is sent when the amount is not the instruction's, or when the instruction is unknown here
+  // (the server then says whether it is needed); a leftover one for the instructed amount is not.
+  const needed = reasonRequired(amount, ctx.instructed);
+  const reason = trim(v.difference_reason);
+  if (needed && !reason) errors.difference_reason = { key: "difference_reason_required" };
+  else if (reason && (needed || ctx.instructed == null)) body.difference_reason = reason;
 }
 
 /** Check finance's loss revision and build what is sent to POST /api/refund-cases/{id}/loss-revision. */
@@ -247,6 +319,12 @@ export const FIELD_HINTS: readonly [string, string][] = [
   ["ID number", "id_number"], ["mobile", "mobile"], ["main reason", "reasons"], ["alternatives", "willing_to_consider"],
   ["commission", "commission_accrued"], ["share", "proposed_share"], ["options", "offer"], ["option", "option"],
   ["replacement buyer", "new_customer_id"], ["summary", "summary"], ["file", "file"],
+  // 退款支付 (db/refund_payments.py, api/routes/tasks.py)
+  ["needs a reason", "difference_reason"], ["amount paid", "amount"], ["payment date", "paid_on"],
+  ["date the bank paid", "paid_on"], ["bank's reference", "bank_reference"], ["is not a file of this case", "voucher_evidence_id"],
+  // 复盘会, 超时升级处理, 争议处理
+  ["who attended", "attendees"], ["user ", "attendees"], ["minutes", "minutes"],
+  ["say what was done", "note"], ["say how the dispute", "note"],
 ];
 
 export interface ServerRefusal {

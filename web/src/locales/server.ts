@@ -53,6 +53,10 @@ export const SERVER_ZH: [string, string][] = [
     "四眼原则：申请作废的人不得审批"
   ],
   [
+    "whoever recorded the payment may not approve its difference",
+    "四眼原则：登记付款的人不得批准其金额差异"
+  ],
+  [
     "four eyes:",
     "四眼原则：同一人不得既经办又审批"
   ],
@@ -151,5 +155,65 @@ export const SERVER_ZH: [string, string][] = [
   [
     "refund share above the published tier",
     "退款比例高于公示的阶梯上限"
+  ],
+  [
+    "needs a reason, and a second person approves it",
+    "金额与退款指令不一致：需填写原因，并由另一人批准"
+  ],
+  [
+    "give the amount paid",
+    "请填写支付金额"
+  ],
+  [
+    "the amount paid must be above zero",
+    "支付金额须大于 0"
+  ],
+  [
+    "give the date the bank paid",
+    "请填写支付日期"
+  ],
+  [
+    "is in the future",
+    "支付日期不能晚于今天"
+  ],
+  [
+    "is before the instruction was issued",
+    "支付日期不能早于退款指令开具日"
+  ],
+  [
+    "give the bank's reference",
+    "请填写银行流水号"
+  ],
+  [
+    "this case has no refund instruction",
+    "本案件没有退款指令"
+  ],
+  [
+    "is already paid",
+    "该退款指令已支付"
+  ],
+  [
+    "is already pending_approval",
+    "该退款指令的付款已登记，正等待批准差额"
+  ],
+  [
+    "not waiting for an approval",
+    "该退款指令没有等待批准的差额"
+  ],
+  [
+    "say what was done about the missed deadline",
+    "请填写处理情况"
+  ],
+  [
+    "say how the dispute was handled",
+    "请填写处理结果"
+  ],
+  [
+    "list who attended the review meeting",
+    "请选择参会人员"
+  ],
+  [
+    "write the meeting's minutes",
+    "请填写会议纪要"
   ]
 ]

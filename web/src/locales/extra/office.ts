@@ -27,7 +27,9 @@ export default {
       legal: "转法务",
     },
     refund_statuses: {
-      issued: "已下达，待支付",
+      issued: "待支付",
+      pending_approval: "待批准差额",
+      paid: "已支付",
     },
     case_refs: {
       customer: "客户 #{id}",
@@ -67,7 +69,9 @@ export default {
       legal: "Legal route",
     },
     refund_statuses: {
-      issued: "Issued, to be paid",
+      issued: "To be paid",
+      pending_approval: "Difference to approve",
+      paid: "Paid",
     },
     case_refs: {
       customer: "Customer #{id}",
