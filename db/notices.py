@@ -18,12 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from db.errors import NotFound
 from db.models import RefundPolicyVersion
-from db.notice_models import Notice, NoticeDelivery, NotificationPrefs, Reminder
+from db.notice_models import Notice, NoticeDelivery, NotificationPrefs
 from domain.identity import mask_name
 from domain.notify import clock_reminders, is_urgent, render, reminder_points
 
@@ -117,14 +116,29 @@ def notice_kind(key: str) -> str:
     return "sla_breach" if key.startswith("breach:") else key.split(":", 1)[0]
 
 
-_INSERT_REMINDERS = pg_insert(Reminder).on_conflict_do_nothing(index_elements=["reminder_key"])
+# Any number of reminders in one statement that is compiled once (a multi-row VALUES is compiled per call, and
+# was an eighth of the worker's Python time in the refund bench): the rows travel as one JSON array.
+_INSERT_REMINDERS = text("""
+    INSERT INTO reminders (reminder_key, source, source_id, project_id, user_id, role, point, fire_at, due_at, params,
+                           link, case_id, status)
+    SELECT r.reminder_key, r.source, r.source_id, r.project_id, r.user_id, r.role, r.point, r.fire_at, r.due_at,
+           coalesce(r.params, '{}'), r.link, r.case_id, 'pending'
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(reminder_key text, source text, source_id bigint,
+         project_id integer, user_id integer, role text, point integer, fire_at timestamptz, due_at timestamptz,
+         params jsonb, link text, case_id uuid)
+    ON CONFLICT (reminder_key) DO NOTHING
+""")
 
 
 def schedule_reminders(session: Session, rows: list[dict]) -> None:
     """Reminder rows (reminder_key, source, source_id, project_id, user_id | role, point, fire_at, due_at,
     params, link, case_id), idempotent on their keys, in one statement."""
     if rows:
-        session.execute(_INSERT_REMINDERS.values(rows))
+        session.execute(_INSERT_REMINDERS, {"rows": json.dumps(rows, ensure_ascii=False, default=_json_value)})
+
+
+def _json_value(v: Any) -> str:
+    return v.isoformat() if isinstance(v, datetime) else str(v)
 
 
 # A case's tasks with what their notices say: the case number, the unit, the masked customer.
