@@ -18,6 +18,7 @@ from db.evidence_models import CaseEvidence
 from db.followup_models import Followup, WarningRecord
 from db.inventory_models import PriceList
 from db.notice_models import Notice, NoticeDelivery, ProjectRobot
+from workflows.contracts import Actor
 from db.models import Customer, Project, RefundCase, Subscription, Task, Unit, User
 from domain.access import Access, acting_role
 from workflows.followup_contracts import mortgage_workflow_id, payment_plan_workflow_id
@@ -41,6 +42,13 @@ def act_in(user: User, project_id: int, not_found: str, roles: Iterable[str] | N
         raise Forbidden(f"in this project you are {', '.join(sorted(held))}; allowed: {', '.join(allowed)}")
     user.role = role
     return user
+
+
+def acting_person(session: Session, user: User, role: str, project_id: int | None) -> Actor:
+    """The person as a workflow step's actor in `role`: a substitute names the absent colleague they act for."""
+    behalf = user.access.on_behalf_of(role, project_id) if project_id is not None else None  # type: ignore[attr-defined]
+    login = session.scalar(select(User.username).where(User.id == behalf)) if behalf is not None else None
+    return Actor(user_id=user.id, username=user.username, role=role, on_behalf_of=behalf, on_behalf_of_username=login)
 
 
 def visible_projects(user: User, roles: Iterable[str] | None = None) -> frozenset[int] | None:

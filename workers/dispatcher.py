@@ -116,27 +116,27 @@ class Dispatcher:
             for delivery, _ in items:
                 delivery.next_attempt_at = max(wait, now + timedelta(milliseconds=50))
             return
-        messages = self._chunks(items, now)
+        rendered = {d.id: message_of(n, d, self.base_url, now=now) for d, n in items}  # each notice worded once
+        messages = self._chunks(items, rendered)
         for chunk in messages[:1]:  # one now; the next after the gap (the round after)
-            self._send(s, chunk, robot, now)
+            self._send(s, chunk, robot, now, rendered)
         for chunk in messages[1:]:
             for delivery, _ in chunk:
                 delivery.next_attempt_at = now + MIN_GAP
 
-    def _chunks(self, items: list[tuple[NoticeDelivery, Notice]], now: datetime) -> list[list[tuple[NoticeDelivery, Notice]]]:
+    def _chunks(self, items: list[tuple[NoticeDelivery, Notice]],
+                rendered: dict[int, Message]) -> list[list[tuple[NoticeDelivery, Notice]]]:
         """Consecutive messages of at most `per_message` notices whose robot content fits its byte limit."""
         out: list[list[tuple[NoticeDelivery, Notice]]] = []
         for item in items:
-            if out and len(out[-1]) < self.per_message and self._fits(out[-1] + [item], now):
+            if out and len(out[-1]) < self.per_message and robot_fits(batch(rendered[d.id] for d, _ in out[-1] + [item])):
                 out[-1].append(item)
             else:
                 out.append([item])
         return out
 
-    def _fits(self, chunk: list[tuple[NoticeDelivery, Notice]], now: datetime) -> bool:
-        return robot_fits(batch(message_of(n, d, self.base_url, now=now) for d, n in chunk))
-
-    def _send(self, s: Session, items: list[tuple[NoticeDelivery, Notice]], robot: ProjectRobot, now: datetime) -> None:
+    def _send(self, s: Session, items: list[tuple[NoticeDelivery, Notice]], robot: ProjectRobot, now: datetime,
+              rendered: dict[int, Message]) -> None:
         for delivery, _ in items:
             delivery.attempts += 1
         if not robot.active:
@@ -144,7 +144,7 @@ class Dispatcher:
                 delivery.status, delivery.last_error = "dead", "the robot was switched off"
             return
         try:
-            message = batch(message_of(n, d, self.base_url, now=now) for d, n in items)
+            message = batch(rendered[d.id] for d, _ in items)
             robot_client(robot, self.cipher, self.timeout).send(message)
         except ChannelError as e:
             self._failed(s, items, f"「{robot.name}」", e, now)

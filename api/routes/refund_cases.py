@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import act_in, project_filter
+from api.access import act_in, acting_person, project_filter
 from api.deps import (
     REGISTRARS,
     STAFF,
@@ -356,12 +356,6 @@ def _case_step(session: Session, client, case_id: uuid.UUID, update, payload, wh
                    open_tasks=[task_out(t, case_no, now) for t in open_task_rows(session, case_id=case_id)])
 
 
-def _actor(session: Session, user: User, role: str, project_id: int | None = None) -> Actor:
-    behalf = user.access.on_behalf_of(role, project_id) if project_id is not None else None  # type: ignore[attr-defined]
-    login = session.scalar(select(User.username).where(User.id == behalf)) if behalf is not None else None
-    return Actor(user_id=user.id, username=user.username, role=role, on_behalf_of=behalf, on_behalf_of_username=login)
-
-
 def _acting_role(user: User, case_id: uuid.UUID, session: Session, allowed: tuple[str, ...]) -> tuple[str, int]:
     """The role the caller acts in on this case: the first of `allowed` they hold in its project."""
     project_id = session.scalar(select(RefundCase.project_id).where(RefundCase.id == case_id))
@@ -383,7 +377,7 @@ def withdraw_case(case_id: uuid.UUID, body: WithdrawalIn, session: SessionDep, c
                                                                   CaseEvidence.id.in_(body.evidence_ids))))
         if missing := sorted(set(body.evidence_ids) - known):
             raise Invalid(f"evidence {', '.join(map(str, missing))} is not a file of this case")
-    payload = CaseWithdrawal(actor=_actor(session, user, role, project_id), reason=body.reason,
+    payload = CaseWithdrawal(actor=acting_person(session, user, role, project_id), reason=body.reason,
                              evidence_ids=tuple(body.evidence_ids))
     return _case_step(session, client, case_id, RefundCaseWorkflow.withdraw, payload, "withdraw")
 
@@ -394,7 +388,7 @@ def withdraw_case(case_id: uuid.UUID, body: WithdrawalIn, session: SessionDep, c
 def void_case(case_id: uuid.UUID, body: VoidRequestIn, session: SessionDep, client: ClientDep,
               user: Annotated[User, Depends(require_roles("manager"))]) -> StepOut:
     role, project_id = _acting_role(user, case_id, session, ("manager",))
-    payload = VoidRequest(actor=_actor(session, user, role, project_id), reason=body.reason)
+    payload = VoidRequest(actor=acting_person(session, user, role, project_id), reason=body.reason)
     return _case_step(session, client, case_id, RefundCaseWorkflow.request_void, payload, "void")
 
 
@@ -404,7 +398,7 @@ def return_assessment(case_id: uuid.UUID, department: Literal["finance", "legal"
                       session: SessionDep, client: ClientDep,
                       user: Annotated[User, Depends(require_roles("manager"))]) -> StepOut:
     role, project_id = _acting_role(user, case_id, session, ("manager",))
-    payload = AssessmentReturn(actor=_actor(session, user, role, project_id), department=department, reason=body.reason)
+    payload = AssessmentReturn(actor=acting_person(session, user, role, project_id), department=department, reason=body.reason)
     return _case_step(session, client, case_id, RefundCaseWorkflow.return_assessment, payload, "return")
 
 
@@ -416,5 +410,5 @@ def correct_assessment(case_id: uuid.UUID, department: Literal["finance", "legal
     from api.routes.tasks import assessment_submission  # (tasks imports this module)
 
     _, project_id = _acting_role(user, case_id, session, (department,))
-    payload = assessment_submission(_actor(session, user, department, project_id), body)
+    payload = assessment_submission(acting_person(session, user, department, project_id), body)
     return _case_step(session, client, case_id, RefundCaseWorkflow.correct_assessment, payload, "correct")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.access import acting_person
 from api.deps import STAFF, CipherDep, ClientDep, SessionDep, SettingsDep, release_connection, require_roles
 from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, replay
 from api.routes.refund_cases import task_out
@@ -248,10 +249,7 @@ def _complete_workflow_step(
     which Temporal answers with the first outcome instead of running it again."""
     if task.status != TaskStatus.OPEN and not (key and task.completed_by == user.id):
         raise _taken(session, task.id)
-    behalf = user.access.on_behalf_of(task.role, task.project_id)  # type: ignore[attr-defined]
-    behalf_login = session.scalar(select(User.username).where(User.id == behalf)) if behalf is not None else None
-    actor = Actor(user_id=user.id, username=user.username, role=user.role, on_behalf_of=behalf,
-                  on_behalf_of_username=behalf_login)
+    actor = acting_person(session, user, user.role, task.project_id)
     step, payload = _workflow_step(task.kind, body, actor, task, session, cipher)
     task_id, case_id, case_no, workflow_id = task.id, task.case_id, task.case_no, task.workflow_id
     update_id = f"task-{task_id}-" + (f"k{key_digest(user.id, key)}" if key else uuid.uuid4().hex)
