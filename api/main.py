@@ -28,9 +28,11 @@ from api.routes import (
     evidence,
     followups,
     inventory,
+    legal_holds,
     lookup,
     me,
     notifications,
+    policies,
     refund_cases,
     refund_instructions,
     robots,
@@ -126,7 +128,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
 
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
-                   stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots):
+                   stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots,
+                   policies, legal_holds):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
     app.include_router(notifications.settings_router)

@@ -213,7 +213,10 @@ class CaseDetail(CaseSummary):
     project_id: int
     policy_version: str
     deadlines: dict
-    escalation_reasons: list
+    escalation_reasons: list = Field(description="why the city GM must approve, in English (older cases: only these)")
+    escalation_codes: list[dict] = Field(default_factory=list, description="the same reasons as {code, params}: "
+                                         "escalation.loss_over_threshold {loss, threshold}, escalation.media_involved, "
+                                         "escalation.share_above_tier; clients word them by code")
     assessments: dict
     options: list
     outcome: dict

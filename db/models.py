@@ -218,14 +218,44 @@ class Subscription(Base):
 
 
 class RefundPolicyVersion(Base):
-    """A published refund policy (公示). Published versions are immutable; the newest is in force."""
+    """A refund policy version (公示). A draft is edited by its author, approved by legal (another person),
+    published with an effective time for the group, a city company or a project; published versions are
+    immutable, and at any time the most specific published version in force applies (db/policies.py)."""
 
     __tablename__ = "refund_policies"
+    __table_args__ = (
+        CheckConstraint(
+            "(scope = 'group' AND city_company_id IS NULL AND project_id IS NULL)"
+            " OR (scope = 'city' AND city_company_id IS NOT NULL AND project_id IS NULL)"
+            " OR (scope = 'project' AND project_id IS NOT NULL AND city_company_id IS NULL)",
+            name="refund_policy_scope",
+        ),
+        CheckConstraint(
+            "status IN ('draft', 'approved', 'published', 'discarded')"
+            " AND (status <> 'published' OR (effective_from IS NOT NULL AND published_at IS NOT NULL))",
+            name="refund_policy_status",
+        ),
+        # In force at a time: the published versions of a scope, newest effective first.
+        Index("ix_refund_policies_in_force", "scope", "effective_from", postgresql_where=text("status = 'published'")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[str] = mapped_column(String(32), unique=True)
     body: Mapped[dict] = mapped_column(JsonB)
-    approved_by: Mapped[str] = mapped_column(String(64))  # group legal's authorisation
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(String(16), default="published")  # draft / approved / published / discarded
+    scope: Mapped[str] = mapped_column(String(8), default="group")  # group / city / project
+    city_company_id: Mapped[int | None] = mapped_column(ForeignKey("city_companies.id"), nullable=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="")  # what changed, in the author's words
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the approver as named on the 公示
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # A version written directly as published (seed, tests) is in force from its insert.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=func.now())
+    effective_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=func.now())
 
 
 class CaseStage(StrEnum):
@@ -271,6 +301,8 @@ class RefundCase(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     needs_gm: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_reasons: Mapped[list] = mapped_column(JsonB, default=list)
+    # The same reasons as {code, params} (cases whose workflow reached the change; older ones have none).
+    escalation_codes: Mapped[list] = mapped_column(JsonB, default=list, server_default=text("'[]'::jsonb"))
     deadlines: Mapped[dict] = mapped_column(JsonB, default=dict)
     assessments: Mapped[dict] = mapped_column(JsonB, default=dict)
     options: Mapped[list] = mapped_column(JsonB, default=list)

@@ -41,14 +41,6 @@ from workflows.contracts import (
 )
 
 
-def published_policy(session: Session) -> RefundPolicy:
-    """The newest published refund policy; its version is captured into each case."""
-    row = session.scalars(select(RefundPolicyVersion).order_by(RefundPolicyVersion.published_at.desc(), RefundPolicyVersion.id.desc()).limit(1)).first()
-    if row is None:
-        raise Conflict("no refund policy has been published; group legal must publish one first")
-    return policy_from_body(row.version, row.body)
-
-
 def policy_of_version(session: Session, version: str) -> RefundPolicy | None:
     """The policy a case captured at registration, by its version."""
     row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == version))
@@ -180,7 +172,26 @@ def workflow_input(
         policy=policy,
         contract=contract_snapshot(sub),
         speedup=speedup,
+        calendar_overrides=_overrides_from(case.registered_at, policy, sub),
     )
+
+
+def _overrides_from(registered_at: datetime, policy: RefundPolicy, sub: Subscription) -> tuple:
+    """The calendar override rows from registration day on, only when the policy counts a clock in working days
+    (the input stays small and the common case reads nothing)."""
+    if not (policy.choice_working_days or policy.contract_cancellation_working_days
+            or policy.refund_payment_working_days):
+        return ()
+    from sqlalchemy.orm import object_session
+
+    from db.followup_models import CalendarOverride
+    from domain.calendar import china_date
+
+    session = object_session(sub)
+    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)
+                           .where(CalendarOverride.day >= china_date(registered_at))
+                           .order_by(CalendarOverride.day)).all()
+    return tuple((day.isoformat(), bool(w)) for day, w in rows)
 
 
 _TASKS = Task.__table__

@@ -88,7 +88,8 @@ def _paid(session: Session, r: RefundInstruction, actor: User, now: datetime, de
     case.outcome = {**(case.outcome or {}), "refund_paid": {
         "amount": str(r.paid_amount), "paid_on": r.paid_on.isoformat() if r.paid_on else None,
         "bank_reference": r.bank_reference}}
-    _event(session, r.case_id, "refund_paid", actor, now, detail)
+    # The voucher is linked from the payment's own timeline entry (not only from its upload).
+    _event(session, r.case_id, "refund_paid", actor, now, {**detail, "voucher_evidence_id": r.voucher_evidence_id})
 
 
 def _event(session: Session, case_id: uuid.UUID, kind: str, actor: User, at: datetime, detail: dict) -> None:

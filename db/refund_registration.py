@@ -28,7 +28,8 @@ from temporalio.client import Client
 
 from db.errors import Conflict, NotFound
 from db.models import CaseEvent, RefundCase, Subscription, User
-from db.refund_cases import open_refund_case, published_policy, workflow_input
+from db.policies import in_force_for_subscription
+from db.refund_cases import open_refund_case, workflow_input
 from domain.refund import case_deadlines
 from workflows.contracts import RefundCaseInput
 from workflows.refund_case import RefundCaseWorkflow
@@ -58,8 +59,8 @@ def _prepare(
     user = session.get(User, registered_by_user_id)
     if user is None:
         raise NotFound(f"user {registered_by_user_id} does not exist")
-    policy = published_policy(session)
     now = datetime.now(timezone.utc)
+    policy = in_force_for_subscription(session, subscription_id, now)
     try:
         case = open_refund_case(
             session, subscription_id=subscription_id, registered_by=user, registered_at=now, policy=policy,

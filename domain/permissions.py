@@ -22,6 +22,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "reassign_tasks": ("manager",),
     "admin": ("admin", "ops"),
     "robots": ("manager", "ops", "admin"),  # a project's WeCom / DingTalk robots (api/routes/robots.py)
+    # Legal holds on refund cases (api/routes/legal_holds.py): these see them; only legal sets and lifts one.
+    "legal_holds": ("legal", "hqrisk", "ops"),
+    # Refund-policy versions (api/routes/policies.py): these read them; legal and HQ risk write drafts; legal
+    # approves (never its own draft) and publishes.
+    "policies": ("legal", "hqrisk", "citygm", "manager", "finance", "marketing", "ops"),
+    "author_policy": ("legal", "hqrisk"),
 }
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from domain.calendar import CHINA, CalendarNotCovered, add_working_days, china_date
+
 CENT = Decimal("0.01")
 
 
@@ -74,6 +76,11 @@ class RefundPolicy:
     escalation_response_minutes: int = 4 * 60  # an SLA escalation is answered (what was done, by whom)
     review_meeting_minutes: int = 24 * 60  # the review meeting (复盘会) after the archive
     max_offer_rounds: int = 2  # after the last refused offer: the legal route (dispute)
+    # Where set, the clock counts statutory working days instead of its minutes (ends 24:00 China time).
+    choice_working_days: int | None = None
+    contract_cancellation_working_days: int | None = None
+    refund_payment_working_days: int | None = None
+    retention_pool_share: Decimal = Decimal("0.05")  # of a project's marketing budget (DOMAIN §4)
 
     def tier_for(self, stage: ContractStage) -> RefundTier | None:
         for tier in self.tiers:
@@ -167,6 +174,39 @@ class LossAssessment:
         return money(self.commission_accrued + self.advertising_allocation + self.opportunity_cost)
 
 
+# Why the city GM must approve, by stable code: (English, Chinese) with the code's parameters.
+ESCALATION_REASONS: dict[str, tuple[str, str]] = {
+    "escalation.loss_over_threshold": ("loss {loss} CNY exceeds {threshold} CNY", "经济损失 {loss} 元，超过 {threshold} 元"),
+    "escalation.media_involved": ("media involvement", "涉及媒体"),
+    "escalation.share_above_tier": ("refund share above the published tier", "退款比例高于公示阶梯上限"),
+}
+
+
+def escalation_codes(
+    policy: RefundPolicy,
+    *,
+    loss_total: Decimal | None,
+    media_involved: bool,
+    share_above_tier: bool = False,
+) -> tuple[dict, ...]:
+    """Why the city GM must approve, as {code, params}; empty when the site can decide. Loss strictly over the
+    threshold."""
+    out: list[dict] = []
+    if loss_total is not None and loss_total > policy.escalation_loss_threshold:
+        out.append({"code": "escalation.loss_over_threshold",
+                    "params": {"loss": str(loss_total), "threshold": str(policy.escalation_loss_threshold)}})
+    if media_involved:
+        out.append({"code": "escalation.media_involved", "params": {}})
+    if share_above_tier:
+        out.append({"code": "escalation.share_above_tier", "params": {}})
+    return tuple(out)
+
+
+def reason_text(reason: dict, lang: str = "en") -> str:
+    en, zh = ESCALATION_REASONS[reason["code"]]
+    return (zh if lang.startswith("zh") else en).format(**reason["params"])
+
+
 def escalation_reasons(
     policy: RefundPolicy,
     *,
@@ -174,15 +214,9 @@ def escalation_reasons(
     media_involved: bool,
     share_above_tier: bool = False,
 ) -> tuple[str, ...]:
-    """Why the city GM must approve; empty when the site can decide. Loss strictly over the threshold."""
-    reasons: list[str] = []
-    if loss_total is not None and loss_total > policy.escalation_loss_threshold:
-        reasons.append(f"loss {loss_total} CNY exceeds {policy.escalation_loss_threshold} CNY")
-    if media_involved:
-        reasons.append("media involvement")
-    if share_above_tier:
-        reasons.append("refund share above the published tier")
-    return tuple(reasons)
+    """The reasons of `escalation_codes` in English (the words runs recorded before the codes carry)."""
+    return tuple(reason_text(r) for r in escalation_codes(policy, loss_total=loss_total, media_involved=media_involved,
+                                                           share_above_tier=share_above_tier))
 
 
 def speedup_minutes(minutes: int, speedup: int) -> timedelta:
@@ -205,6 +239,19 @@ def case_deadlines(policy: RefundPolicy, registered_at: datetime, speedup: int =
         assessment=registered_at + speedup_minutes(policy.assessment_minutes, speedup),
         solution=registered_at + speedup_minutes(policy.solution_minutes, speedup),
     )
+
+
+def working_day_deadline(start: datetime, days: int, *, overrides=None) -> tuple[datetime, bool]:
+    """(deadline, covered): the end (24:00 China time) of the `days`-th statutory working day after `start`'s
+    day. Where the calendar data does not reach that far, the same number of calendar days is counted instead
+    and covered is False (a clock never hangs on missing data; the caller says so)."""
+    day0 = china_date(start)
+    try:
+        last, covered = add_working_days(day0, days, overrides=overrides), True
+    except CalendarNotCovered:
+        last, covered = day0 + timedelta(days=days), False
+    end = datetime(last.year, last.month, last.day, tzinfo=CHINA) + timedelta(days=1)
+    return end.astimezone(start.tzinfo) if start.tzinfo else end, covered
 
 
 def archive_deadline(policy: RefundPolicy, outcome_at: datetime, speedup: int = 1) -> datetime:
@@ -251,6 +298,10 @@ def policy_to_body(policy: RefundPolicy) -> dict:
         "refund_payment_minutes": policy.refund_payment_minutes,
         "escalation_response_minutes": policy.escalation_response_minutes,
         "review_meeting_minutes": policy.review_meeting_minutes,
+        "choice_working_days": policy.choice_working_days,
+        "contract_cancellation_working_days": policy.contract_cancellation_working_days,
+        "refund_payment_working_days": policy.refund_payment_working_days,
+        "retention_pool_share": str(policy.retention_pool_share),
         "tiers": [
             {"stage": t.stage.value, "min_share": str(t.min_share), "max_share": str(t.max_share), "note": t.note}
             for t in policy.tiers
@@ -283,4 +334,9 @@ def policy_from_body(version: str, body: dict) -> RefundPolicy:
         **{k: int(body[k]) for k in ("choice_minutes", "contract_cancellation_minutes", "rework_minutes",
                                      "max_offer_rounds", "refund_payment_minutes", "escalation_response_minutes",
                                      "review_meeting_minutes") if k in body},
+        **{k: None if body[k] is None else int(body[k])
+           for k in ("choice_working_days", "contract_cancellation_working_days", "refund_payment_working_days")
+           if k in body},
+        **({"retention_pool_share": Decimal(body["retention_pool_share"])}
+           if body.get("retention_pool_share") is not None else {}),
     )

@@ -47,7 +47,7 @@ from config.settings import PROJECT_ROOT, Settings
 from db.models import Project, User
 from db.org import grant
 from db.org_models import Membership
-from db.refund_cases import published_policy
+from db.policies import in_force
 from db.session import make_engine, make_session_factory
 from domain.refund import OptionKind, RefundPolicy
 from scripts.seed import DEMO_PASSWORD
@@ -523,7 +523,7 @@ async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, r
     try:
         users = load_users(sf)
         with sf() as s:
-            policy = published_policy(s)
+            policy = in_force(s, project_id=None, city_company_id=None, at=datetime.now(timezone.utc))
         f = Factory(sf)
         t0 = time.perf_counter()
         api_warm, api_sc = make_scenarios(f, users, warmup), make_scenarios(f, users, n)

@@ -48,11 +48,15 @@ A, B, C = OptionKind.A, OptionKind.B, OptionKind.C
 # One folder per workflow version: v1 = apply_step as a normal activity, v2 = as a local activity
 # (patch "apply-step-local-activity"), v3 = a person's step as a normal activity again, timer-driven writes
 # local (patch "step-write-after-accept"), v4 = the ways out and back of issue 14 (withdraw, void, re-offer,
-# return, correct, a loss revision both ways, the choice and cancellation clocks). Older folders stay, so runs
-# started under them keep replaying.
-HISTORY_SET = "v4"
+# return, correct, a loss revision both ways, the choice and cancellation clocks), v5 = escalation reasons as codes
+# (patch "escalation-reason-codes") and clocks in statutory working days. Older folders stay, so runs started
+# under them keep replaying.
+HISTORY_SET = "v5"
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 POLICY = RefundPolicy(version="histories-2026.1")
+# The post-offer clocks counted in statutory working days (issue 14).
+WORKING_DAYS = RefundPolicy(version="histories-wd", choice_working_days=2, contract_cancellation_working_days=3,
+                            refund_payment_working_days=5)
 
 Start = Callable[..., Awaitable[Case]]
 
@@ -180,8 +184,20 @@ async def returned_corrected(start: Start, env: WorkflowEnvironment, f: Factory,
     return case
 
 
+async def working_days(start: Start, env: WorkflowEnvironment, f: Factory, sf: sessionmaker[Session]) -> Case:
+    case = await start(policy_=WORKING_DAYS, stage="online_signed", deposit=Decimal("50000"), paid=Decimal("600000"))
+    await case.intake()
+    await case.assess(loss=Decimal("60000"), share=Decimal("0.40"))
+    await case.approve()
+    await case.offer(B, C)
+    await case.choose(B)
+    await case.cancel_contract()
+    await case.archive()
+    return case
+
+
 SCENARIOS = (path_a, path_b_deposit, path_b_online_signed, path_c, gm_approval, gm_rejected_legal, sla_breaches,
-             withdrawn, voided, reoffered_legal, returned_corrected)
+             withdrawn, voided, reoffered_legal, returned_corrected, working_days)
 
 
 async def _wait_for_breach(sf: sessionmaker[Session], case: Case, sla: str, timeout: float = 30.0) -> None:
@@ -229,6 +245,7 @@ async def record() -> list[Path]:
     sf = make_session_factory(engine)
     factory = Factory(sf)
     policy = factory.policy(POLICY)
+    factory.policy(WORKING_DAYS)
     HISTORIES.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     env = await WorkflowEnvironment.start_time_skipping(
@@ -242,10 +259,10 @@ async def record() -> list[Path]:
                 for scenario in SCENARIOS:
                     started: list[Case] = []
 
-                    async def start(registrant: str = "frontdesk", **kw) -> Case:
+                    async def start(registrant: str = "frontdesk", policy_: RefundPolicy | None = None, **kw) -> Case:
                         sc = factory.scenario(**kw)
                         case = await open_case(
-                            env.client, sf, sc, policy=policy, task_queue=queue,
+                            env.client, sf, sc, policy=policy_ or policy, task_queue=queue,
                             registered_at=await env.get_current_time(), registrant=registrant,
                         )
                         started.append(case)

@@ -76,6 +76,8 @@ class RefundCaseInput:
     policy: RefundPolicy
     contract: ContractSnapshot
     speedup: int = 1
+    # The override table from registration on, when the policy counts a clock in working days: (ISO day, working).
+    calendar_overrides: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ class CasePatch:
     escalation_level: int | None = None
     needs_gm: bool | None = None
     escalation_reasons: tuple[str, ...] | None = None
+    escalation_codes: tuple[dict, ...] | None = None  # the same reasons as {code, params} (patch escalation-codes)
     deadlines: dict[str, str] | None = None
     assessments: dict[str, dict] | None = None
     options: tuple[dict, ...] | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Callable
 
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         archive_deadline,
         case_deadlines,
         check_offer,
+        escalation_codes,
         escalation_reasons,
         quote_refund,
     )
@@ -61,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         VoidDecision,
         VoidRequest,
     )
-    from domain.refund import speedup_minutes
+    from domain.refund import speedup_minutes, working_day_deadline
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Patch ids: runs started before a change replay the old branch (tests/histories/ holds each kind).
@@ -79,6 +80,8 @@ STEP_TIMEOUT = timedelta(seconds=10)
 # loss); the buyer's choice and the online-contract cancellation run on clocks.
 LOSS_BOTH_WAYS = "loss-revision-both-ways"
 CHOICE_CLOCK = "choice-and-cancellation-clocks"
+# The case's escalation reasons are also written as stable codes with parameters (shown by code, in zh or en).
+ESCALATION_CODES = "escalation-reason-codes"
 WITHDRAW_ROLES = {"frontdesk", "manager"}
 VOID_DECIDERS = {"manager", "citygm"}
 
@@ -128,6 +131,7 @@ class RefundCaseWorkflow:
         self._offer: tuple[OfferedOption, ...] | None = None
         self._choice: BuyerChoice | None = None
         self._contract_cancelled = False
+        self._calendar_gaps: set[str] = set()  # working-day clocks counted in calendar days (no data)
         self._outcome_at: datetime | None = None
         self._archive_due: datetime | None = None
         self._closed = False
@@ -269,6 +273,27 @@ class RefundCaseWorkflow:
     def _in(self, minutes: int) -> datetime:
         return workflow.now() + speedup_minutes(minutes, self._inp.speedup)
 
+    def _due(self, clock: str) -> datetime:
+        """A post-offer clock of the policy (choice, contract_cancellation, refund_payment): its minutes, or the
+        statutory working days where the policy counts them so (24:00 China time of the last one; a drill's
+        speed-up shortens the span). Runs whose policy has no working days get exactly `_in(minutes)`."""
+        policy = self._inp.policy
+        days = getattr(policy, f"{clock}_working_days", None)
+        if not days:
+            return self._in(getattr(policy, f"{clock}_minutes"))
+        now = workflow.now()
+        overrides = {date.fromisoformat(day): working for day, working in self._inp.calendar_overrides}
+        end, covered = working_day_deadline(now, days, overrides=overrides)
+        if not covered:
+            self._calendar_gaps.add(clock)
+        return now + (end - now) / self._inp.speedup
+
+    def _calendar_note(self, clock: str) -> dict:
+        """Said in the step's event when the calendar data did not cover a working-day clock."""
+        if clock not in self._calendar_gaps:
+            return {}
+        return {"calendar_not_covered": sorted(self._calendar_gaps)}
+
     def _over(self) -> bool:
         """The case has an outcome (or ended): nothing before the outcome may change any more."""
         return self._ended is not None or self._choice is not None or self._gm_rejected or self._disputed
@@ -371,6 +396,7 @@ class RefundCaseWorkflow:
                 needs_gm=self._gm_required(),
                 escalation_reasons=self._escalation_reasons(),
                 loss_total=self._loss_total,
+                **self._codes(),
             )
         elif dept == "finance":
             patch_kwargs["loss_total"] = self._loss_total
@@ -482,6 +508,15 @@ class RefundCaseWorkflow:
             share_above_tier=bool(quote and quote.needs_gm),
         )
 
+    def _codes(self) -> dict:
+        """The patch's escalation codes, for runs that reach this code after the change."""
+        if not workflow.patched(ESCALATION_CODES):
+            return {}
+        quote = self._quote()
+        return {"escalation_codes": escalation_codes(self._inp.policy, loss_total=self._loss_total,
+                                                     media_involved=self._media_involved(),
+                                                     share_above_tier=bool(quote and quote.needs_gm))}
+
     def _gm_required(self) -> bool:
         return bool(self._escalation_reasons())
 
@@ -562,6 +597,7 @@ class RefundCaseWorkflow:
                 needs_gm=self._gm_required(),
                 escalation_reasons=self._escalation_reasons(),
                 **({"assessments": self._assessment_view()} if workflow.patched(LOSS_BOTH_WAYS) else {}),
+                **self._codes(),
             ),
             cancel_tasks=cancel,
         )
@@ -659,14 +695,15 @@ class RefundCaseWorkflow:
         self._offer = options
         self._stage = "choice"
         choice_key = self._choice_key()
-        due = self._in(self._inp.policy.choice_minutes) if workflow.patched(CHOICE_CLOCK) else None
+        due = self._due("choice") if workflow.patched(CHOICE_CLOCK) else None
         record = StepRecord(
             case_id=self._inp.case_id,
             event_key=key,
             kind="solution",
             actor=offer.actor.username,
             at=workflow.now(),
-            detail={"options": [o.kind.value for o in options], **({"round": self._offer_round} if self._offer_round > 1 else {})},
+            detail={"options": [o.kind.value for o in options], **({"round": self._offer_round} if self._offer_round > 1 else {}),
+                    **self._calendar_note("choice")},
             close_tasks=(key,),
             completed_by=offer.actor.user_id,
             open_tasks=(
@@ -758,7 +795,7 @@ class RefundCaseWorkflow:
                 share=option.refund_share,
                 route=quote.route.value if quote else "tier",
                 policy_version=inp.policy.version,
-                pay_by=self._in(inp.policy.refund_payment_minutes) if workflow.patched(CHOICE_CLOCK) else None,
+                pay_by=self._due("refund_payment") if workflow.patched(CHOICE_CLOCK) else None,
             )
             record_kwargs["cancel_subscription_id"] = inp.subscription_id
             self._refund_amount = option.refund_amount
@@ -775,7 +812,7 @@ class RefundCaseWorkflow:
         if needs_contract_cancel:
             self._stage = "contract_cancellation"
             if workflow.patched(CHOICE_CLOCK):
-                cancel_due = self._in(inp.policy.contract_cancellation_minutes)
+                cancel_due = self._due("contract_cancellation")
             open_tasks: tuple[TaskSpec, ...] = (
                 TaskSpec(
                     key="contract_cancellation",
@@ -793,7 +830,7 @@ class RefundCaseWorkflow:
             kind="choice",
             actor=choice.actor.username,
             at=now,
-            detail=outcome,
+            detail={**outcome, **self._calendar_note("refund_payment"), **self._calendar_note("contract_cancellation")},
             close_tasks=(key,),
             completed_by=choice.actor.user_id,
             open_tasks=open_tasks,
@@ -1113,7 +1150,8 @@ class RefundCaseWorkflow:
                     **({"gm_released": True} if released else {})},
             open_tasks=open_tasks, cancel_tasks=cancel,
             patch=CasePatch(stage=self._stage, assessments=self._assessment_view(), loss_total=self._loss_total,
-                            needs_gm=self._gm_required(), escalation_reasons=self._escalation_reasons()),
+                            needs_gm=self._gm_required(), escalation_reasons=self._escalation_reasons(),
+                            **self._codes()),
         )
         try:
             return await self._step(key, record, f"{dept} assessment corrected; escalation re-evaluated", sub.actor)

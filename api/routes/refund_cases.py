@@ -235,7 +235,8 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
         project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
-        escalation_reasons=case.escalation_reasons, assessments=_with_names(case.assessments, names), options=case.options,
+        escalation_reasons=case.escalation_reasons, escalation_codes=case.escalation_codes or [],
+        assessments=_with_names(case.assessments, names), options=case.options,
         outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
         temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),

@@ -41,6 +41,7 @@ class RefundInstructionOut(BaseModel):
     paid_amount: Decimal | None = None
     paid_on: date | None = None
     bank_reference: str | None = None
+    voucher_evidence_id: int | None = Field(default=None, description="the bank voucher (a file of the case)")
 
 
 @router.get("", response_model=list[RefundInstructionOut], summary="Refund instructions, newest first")
@@ -67,6 +68,7 @@ def list_instructions(
             id=r.id, case_id=r.case_id, case_no=case_no, customer_name=mask_name(name), amount=r.amount, share=r.share,
             route=r.route, policy_version=r.policy_version, status=r.status, created_at=r.created_at,
             paid_amount=r.paid_amount, paid_on=r.paid_on, bank_reference=r.bank_reference,
+            voucher_evidence_id=r.voucher_evidence_id,
         )
         for r, case_no, name in session.execute(q).all()
     ]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from api.deps import ClientDep, SessionDep
 from api.errors import ErrorBody, error_response
 from api.temporal_calls import run_async
 from db.errors import ServiceError
-from db.models import RefundPolicyVersion
-from db.refund_cases import published_policy
-from domain.refund import policy_to_body
+from api.routes.policies import VERSION, public_page
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -105,11 +103,16 @@ class PolicyTierOut(BaseModel):
 
 
 class RefundPolicyOut(BaseModel):
-    """Minutes, the escalation threshold (CNY) and the tiers' shares (0–1, as decimal strings)."""
+    """Minutes, the escalation threshold (CNY) and the tiers' shares (0–1, as decimal strings), and the rules
+    written from these figures in English and Chinese."""
 
     version: str
     approved_by: str
     published_at: datetime
+    effective_from: datetime
+    scope: str = Field(description="group / city / project: whom this version covers")
+    scope_name: str
+    state: str = Field(description="in_force, or scheduled / superseded when a version was named")
     intake_minutes: int
     assessment_minutes: int
     solution_minutes: int
@@ -117,31 +120,24 @@ class RefundPolicyOut(BaseModel):
     escalation_loss_threshold: Decimal
     min_options: int
     record_retention_days: int
+    choice_minutes: int
+    contract_cancellation_minutes: int
+    refund_payment_minutes: int
+    choice_working_days: int | None
+    contract_cancellation_working_days: int | None
+    refund_payment_working_days: int | None
+    max_offer_rounds: int
+    retention_pool_share: Decimal
     tiers: list[PolicyTierOut]
     rules: list[str]
     rules_zh: list[str] = Field(description="the same rules in Chinese, for the 公示 page in Chinese")
 
 
-@router.get("/refund-policy", response_model=RefundPolicyOut, summary="The published refund policy in force",
-            responses={409: {"description": "No refund policy has been published yet (`conflict`)."}})
-def refund_policy(session: SessionDep) -> dict:
-    policy = published_policy(session)
-    row = session.scalar(select(RefundPolicyVersion).where(RefundPolicyVersion.version == policy.version))
-    return {
-        "version": policy.version,
-        "approved_by": row.approved_by,
-        "published_at": row.published_at.isoformat(),
-        **policy_to_body(policy),
-        "rules": [
-            "订金/意向金 is refunded in full; 定金 follows the tiers (Civil Code art. 586 caps it at 20% of the price).",
-            "Where neither side is at fault (e.g. a purchase-restriction policy change) the deposit is refunded in full.",
-            "A developer fault, or a disbursed loan, goes to legal.",
-            "A refund share above the tier needs the city-company general manager's approval.",
-        ],
-        "rules_zh": [
-            "订金/意向金全额退还；定金按阶梯退还（《民法典》第 586 条：定金不超过房价的 20%）。",
-            "双方均无过错（如限购政策变化）的，定金全额退还。",
-            "开发商过错或已放款的，转法务处理。",
-            "退款比例高于阶梯上限的，须城市公司总经理审批。",
-        ],
-    }
+@router.get("/refund-policy", response_model=RefundPolicyOut,
+            summary="The published refund policy (公示): in force for a project (default: the group's), or a named "
+                    "published version",
+            responses={404: {"description": "No such project or published version (`not_found`)."},
+                       409: {"description": "No refund policy has been published yet (`conflict`)."}})
+def refund_policy(session: SessionDep, project_id: Annotated[int | None, Query(ge=1)] = None,
+                  version: Annotated[str | None, Query(pattern=VERSION)] = None) -> dict:
+    return public_page(session, project_id=project_id, version=version)

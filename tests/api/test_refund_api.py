@@ -177,6 +177,10 @@ async def escalated_case(api: Api, sc, registrant: str) -> str:
     await assess_all(api, case["id"], loss="75000.00")
     detail = (await api.get("manager", f"/api/refund-cases/{case['id']}")).json()
     assert detail["stage"] == "gm_approval" and detail["needs_gm"]
+    # Why, by stable code with its figures (the words are the client's, in its language), and in English.
+    assert detail["escalation_codes"] == [{"code": "escalation.loss_over_threshold",
+                                           "params": {"loss": "75000.00", "threshold": "50000"}}]
+    assert detail["escalation_reasons"] == ["loss 75000.00 CNY exceeds 50000 CNY"]
     return case["id"]
 
 

@@ -278,13 +278,13 @@ def test_finance_can_revise_the_loss_while_the_gm_decides(office, flow, app_url)
     form.locator("[name=proposed_share]").fill("0.6")
     office.shot(page, "loss-revision")
     form.locator("button[type=submit]").click()
-    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("69000.50")
+    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("经济损失 ¥69,000.50，超过 ¥50,000.00")
 
 
 def test_city_gm_sees_why_and_approves(office, flow):
     page = office.login("citygm")
     office.open_task(page, "城市总经理审批", flow["case_no"])
-    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("69000.50")
+    expect(page.get_by_test_id("escalation-reasons")).to_contain_text("经济损失 ¥69,000.50，超过 ¥50,000.00")
     expect(page.get_by_test_id("refund-preview")).to_contain_text("¥30,000.00")
     office.shot(page, "gm-approval")
     choose(page, "approve", "true")

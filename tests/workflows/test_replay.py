@@ -51,6 +51,7 @@ REQUIRED_IN_SET = {
 }
 REQUIRED_IN_SET["followups-v3"] = REQUIRED_IN_SET["followups-v2"]
 REQUIRED_IN_SET["v4"] = {"withdrawn", "voided", "reoffered_legal", "returned_corrected"}  # issue 14's ways out and back
+REQUIRED_IN_SET["v5"] = REQUIRED_IN_SET["v4"] | {"working_days"}  # escalation codes, working-day clocks
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)
 SETS = sorted({p.parent.name for p in FILES})
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   amountDiffers,
   chinaToday,
+  escalationTexts,
   isIsoDate,
   mayApprove,
   normalMoney,
@@ -100,5 +101,28 @@ describe("the answer of a completed step", () => {
     expect(stepMessageKey("payment recorded; a second person must approve the difference")).toBe("step_messages.payment_pending_approval");
     expect(stepMessageKey("escalation done")).toBeNull();
     expect(stepMessageKey(undefined)).toBeNull();
+  });
+});
+
+describe("escalationTexts", () => {
+  const words: Record<string, string> = {
+    "escalation_codes.loss_over_threshold": "经济损失 {loss}，超过 {threshold}",
+    "escalation_codes.media_involved": "涉及媒体",
+  };
+  const t = (key: string, params?: Record<string, string>) =>
+    words[key].replace(/\{(\w+)\}/g, (_, k: string) => params?.[k] ?? "");
+  const te = (key: string) => key in words;
+  const money = (v: string) => `¥${v}`;
+
+  it("words each reason by its code with its amounts formatted", () => {
+    const codes = [
+      { code: "escalation.loss_over_threshold", params: { loss: "60000.00", threshold: "50000" } },
+      { code: "escalation.media_involved", params: {} },
+    ];
+    expect(escalationTexts(codes, t, te, money)).toEqual(["经济损失 ¥60000.00，超过 ¥50000", "涉及媒体"]);
+  });
+
+  it("shows an unknown code as it is", () => {
+    expect(escalationTexts([{ code: "escalation.new_rule", params: {} }], t, te, money)).toEqual(["escalation.new_rule"]);
   });
 });

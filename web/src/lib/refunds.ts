@@ -116,3 +116,25 @@ export const STEP_MESSAGES: Record<string, string> = {
 export function stepMessageKey(message: string | null | undefined): string | null {
   return STEP_MESSAGES[String(message ?? "")] ?? null;
 }
+
+/** A case's escalation reason by its stable code (GET /api/refund-cases/{id}: escalation_codes). */
+export interface EscalationCode {
+  code: string;
+  params: Record<string, string>;
+}
+
+/** The reasons in the reader's language, worded by code (`escalation.<name>` → escalation_codes.<name>), the
+ * amounts formatted by `money`; a code this app does not know yet shows as it is. */
+export function escalationTexts(
+  codes: readonly EscalationCode[],
+  t: (key: string, params?: Record<string, string>) => string,
+  te: (key: string) => boolean,
+  money: (v: string) => string,
+): string[] {
+  return codes.map(({ code, params }) => {
+    const key = `escalation_codes.${code.replace(/^escalation\./, "")}`;
+    if (!te(key)) return code;
+    const shown = Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, /^-?\d+(\.\d+)?$/.test(v) ? money(v) : v]));
+    return t(key, shown);
+  });
+}

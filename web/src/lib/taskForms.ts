@@ -431,6 +431,7 @@ export interface CaseDetail {
   project_id: number;
   deadlines: Record<string, string>;
   escalation_reasons: string[];
+  escalation_codes?: { code: string; params: Record<string, string> }[];
   assessments: Record<string, Opinion>;
   options: OfferedOption[];
   outcome: Record<string, unknown>;

@@ -70,6 +70,11 @@ export default {
     preview_routes: { full: "全额退款（法定）", tier: "按公示阶梯退款", legal: "转法务，不计算退款" },
     preview_needs_gm: "比例高于公示阶梯，需城市总经理审批",
     file_size_kb: "{n} KB",
+    escalation_codes: {
+      loss_over_threshold: "经济损失 {loss}，超过 {threshold}",
+      media_involved: "涉及媒体",
+      share_above_tier: "退款比例高于公示阶梯上限",
+    },
   },
   en: {
     task_not_yours: "This task is not yours",
@@ -141,5 +146,10 @@ export default {
     preview_routes: { full: "Full refund (by law)", tier: "Published tier", legal: "Legal route: no refund computed" },
     preview_needs_gm: "above the published tier: the city GM must approve",
     file_size_kb: "{n} KB",
+    escalation_codes: {
+      loss_over_threshold: "loss {loss} exceeds {threshold}",
+      media_involved: "media involvement",
+      share_above_tier: "refund share above the published tier",
+    },
   },
 };
