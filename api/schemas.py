@@ -209,6 +209,15 @@ class RefundPreview(BaseModel):
     explanation: str
 
 
+class StillOpen(BaseModel):
+    task_id: int
+    kind: str
+    title: str
+    due_at: datetime | None
+    why: str = Field(description="in Chinese")
+    why_en: str
+
+
 class CaseDetail(CaseSummary):
     project_id: int
     policy_version: str
@@ -226,6 +235,8 @@ class CaseDetail(CaseSummary):
     workflow_id: str
     temporal_ui_url: str
     open_tasks: list[TaskOut]
+    still_open: list[StillOpen] = Field(default_factory=list, description="a closed case: the tasks that outlive its "
+                                        "closing (refund payment, review meeting, escalations, a dispute) and why")
     refund_preview: RefundPreview | None = None
     # From the subscription record, for the intake form (认购时间 is pulled, not typed).
     subscribed_at: datetime | None = None

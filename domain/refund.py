@@ -340,3 +340,19 @@ def policy_from_body(version: str, body: dict) -> RefundPolicy:
         **({"retention_pool_share": Decimal(body["retention_pool_share"])}
            if body.get("retention_pool_share") is not None else {}),
     )
+
+
+# Why a task may outlive its case's closing (the archive does not wait for them): (Chinese, English).
+STILL_OPEN_WHY: dict[str, tuple[str, str]] = {
+    "refund_payment": ("退款尚未支付：财务按退款指令付款后完成", "the refund is not paid yet: finance pays the instruction"),
+    "review_meeting": ("复盘会在归档后召开", "the review meeting follows the archive"),
+    "escalation": ("超时升级尚待答复", "an SLA escalation still awaits its answer"),
+    "dispute": ("争议由法务处理中", "legal is handling the dispute"),
+    "contract_cancellation": ("网签合同尚未注销", "the online contract is not cancelled yet"),
+}
+
+
+def still_open_why(kind: str, lang: str = "zh") -> str:
+    """Why a task of this kind is still open after its case closed (a kind not foreseen: said plainly)."""
+    zh, en = STILL_OPEN_WHY.get(kind, ("结案后仍待处理", "still to be done after the case closed"))
+    return zh if lang.startswith("zh") else en

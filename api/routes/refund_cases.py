@@ -59,7 +59,7 @@ from db.people import display_names
 from db.refund_cases import contract_snapshot, get_case, open_task_rows, policy_of_version
 from db.refund_registration import ORIGIN_API, register_in_session
 from domain.identity import mask_name
-from domain.refund import Fault, LossAssessment, quote_refund
+from domain.refund import Fault, LossAssessment, quote_refund, still_open_why
 from workflows.contracts import Actor, AssessmentReturn, CaseWithdrawal, LossRevision, VoidRequest
 from workflows.refund_case import RefundCaseWorkflow
 
@@ -232,6 +232,10 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
     customer = session.get(Customer, case.customer_id)
     sub = session.get(Subscription, case.subscription_id)
     names = display_names(session, (a.get("by") for a in case.assessments.values() if isinstance(a, dict)))
+    open_tasks = case_open_tasks(session, case_id=case.id, case_no=case.case_no)
+    still_open = [{"task_id": t.id, "kind": t.kind, "title": t.title, "due_at": t.due_at,
+                   "why": still_open_why(t.kind, "zh"), "why_en": still_open_why(t.kind, "en")}
+                  for t in open_tasks] if case.stage == "closed" else []
     return CaseDetail(
         **_summary_fields(case, unit, building, customer),
         project_id=case.project_id, policy_version=case.policy_version, deadlines=case.deadlines,
@@ -239,7 +243,7 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
         assessments=_with_names(case.assessments, names), options=case.options,
         outcome=case.outcome,
         loss_total=case.loss_total, closed_at=case.closed_at, retain_until=case.retain_until, workflow_id=case.workflow_id,
-        temporal_ui_url=ui_link(settings, case), open_tasks=case_open_tasks(session, case_id=case.id, case_no=case.case_no),
+        temporal_ui_url=ui_link(settings, case), open_tasks=open_tasks, still_open=still_open,
         refund_preview=refund_preview(session, case, sub),
         # From the subscription record, for the intake form (认购时间 is pulled, not typed).
         subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,

@@ -69,6 +69,11 @@ async def test_path_b_through_the_api_issues_one_refund_instruction_and_frees_th
     assert r.status_code == 200, r.text
     detail = (await api.get("ops", f"/api/refund-cases/{cid}")).json()
     assert detail["stage"] == "closed" and detail["refund_amount"] == "30000.00"
+    # Closing lists what outlives it, and why: the refund not paid yet, the review meeting after the archive.
+    still = {t["kind"]: t for t in detail["still_open"]}
+    assert set(still) == {"refund_payment", "review_meeting"}
+    assert still["refund_payment"]["why"].startswith("退款尚未支付") and "not paid" in still["refund_payment"]["why_en"]
+    assert still["review_meeting"]["due_at"] is not None
     with session_factory() as s:
         assert s.get(Unit, sc.unit_id).state == "available"
         n = s.scalar(select(func.count()).select_from(RefundInstruction).where(RefundInstruction.case_id == uuid.UUID(cid)))

@@ -432,6 +432,8 @@ export interface CaseDetail {
   deadlines: Record<string, string>;
   escalation_reasons: string[];
   escalation_codes?: { code: string; params: Record<string, string> }[];
+  /** A closed case: the tasks that outlive its closing, and why (zh / en). */
+  still_open?: { task_id: number; kind: string; title: string; due_at: string | null; why: string; why_en: string }[];
   assessments: Record<string, Opinion>;
   options: OfferedOption[];
   outcome: Record<string, unknown>;

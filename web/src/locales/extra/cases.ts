@@ -70,6 +70,7 @@ export default {
     preview_routes: { full: "全额退款（法定）", tier: "按公示阶梯退款", legal: "转法务，不计算退款" },
     preview_needs_gm: "比例高于公示阶梯，需城市总经理审批",
     file_size_kb: "{n} KB",
+    still_open_title: "结案后仍在进行",
     escalation_codes: {
       loss_over_threshold: "经济损失 {loss}，超过 {threshold}",
       media_involved: "涉及媒体",
@@ -146,6 +147,7 @@ export default {
     preview_routes: { full: "Full refund (by law)", tier: "Published tier", legal: "Legal route: no refund computed" },
     preview_needs_gm: "above the published tier: the city GM must approve",
     file_size_kb: "{n} KB",
+    still_open_title: "Still open after closing",
     escalation_codes: {
       loss_over_threshold: "loss {loss} exceeds {threshold}",
       media_involved: "media involvement",
