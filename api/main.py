@@ -22,9 +22,11 @@ from api.deps import Gate
 from api.routes import (
     admin,
     auth,
+    commissions,
     contracts,
     customers,
     delegations,
+    discounts,
     evidence,
     followups,
     inventory,
@@ -33,13 +35,17 @@ from api.routes import (
     me,
     notifications,
     policies,
+    price_lists,
+    reception,
     refund_cases,
     refund_instructions,
     robots,
+    sales_policy,
     stats,
     subscriptions,
     system,
     tasks,
+    work_calendar,
 )
 from api.static import PrecompressedStaticFiles
 from api.strict import guard_params
@@ -129,7 +135,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
 
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
                    stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots,
-                   policies, legal_holds):
+                   policies, legal_holds, sales_policy, reception, discounts, price_lists, work_calendar,
+                   commissions):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
     app.include_router(notifications.settings_router)

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     smtp_sender: str = "EstateFlow <estateflow@localhost>"
     smtp_starttls: bool = True
 
+    # The daily records-retention sweep (PIPL; db/retention.py) starts at this hour, China time (UTC+8): closed
+    # refund cases past retain_until that no legal hold keeps lose their personal data.
+    anonymise_at_hour: int = Field(default=3, ge=0, le=23)
+
     # Divides every SLA duration for training drills and demos (1 = real time).
     estateflow_drill_speedup: int = Field(default=1, ge=1)
 

@@ -3,8 +3,10 @@ process that opens a session: a flush resolves foreign keys across all of them).
 
 from db import (  # noqa: F401
     auth_models,
+    commission_models,
     contract_models,
     customer_models,
+    discount_models,
     evidence_models,
     followup_models,
     idempotency_models,
@@ -12,5 +14,8 @@ from db import (  # noqa: F401
     models,
     notice_models,
     org_models,
+    reception_models,
+    retention_models,
+    sales_policy_models,
     signin_models,
 )

@@ -313,6 +313,8 @@ class RefundCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Communication records are kept at least two years (DOMAIN §4).
     retain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When the daily sweep removed the case's personal data past retain_until (db/retention.py; None: not yet).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

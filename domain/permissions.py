@@ -28,6 +28,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # approves (never its own draft) and publishes.
     "policies": ("legal", "hqrisk", "citygm", "manager", "finance", "marketing", "ops"),
     "author_policy": ("legal", "hqrisk"),
+    # The sales office's daily workspace (issue 15).
+    "reception": ("frontdesk", "sales", "manager"),  # walk-ins and the rotation on a phone
+    "rotation": ("manager", "frontdesk"),  # set today's duty order, mark absent / back
+    "partners": ("manager", "frontdesk", "sales", "marketing"),  # channel partners and their registrations (报备)
+    "my_customers": ("sales", "manager", "frontdesk"),  # customers, needs, follow-ups and appointments
+    "subscribe": ("sales", "manager"),  # a subscription from the board, with a discount request
+    "discount_approvals": ("manager", "citygm", "hqrisk"),
+    "finance_desk": ("finance", "manager", "citygm"),  # contracts, instalments, receipts, mortgages pipeline
+    "calendar": ("ops", "admin"),  # the statutory holiday schedule of a new year
 }
 
 

@@ -19,10 +19,14 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.worker import Worker
 
@@ -32,6 +36,11 @@ from db.session import make_engine, make_session_factory
 from workers.channels.email import EmailSender
 from workers.dispatcher import Dispatcher
 from workers.registry import WORKFLOWS, activities, data_converter, workflow_runner
+from workflows.retention_sweep import (
+    RETENTION_SWEEP_SCHEDULE_ID,
+    RETENTION_SWEEP_WORKFLOW_ID,
+    RetentionSweepWorkflow,
+)
 from workflows.warning_sweep import (
     WARNING_SWEEP_EVERY,
     WARNING_SWEEP_SCHEDULE_ID,
@@ -75,6 +84,36 @@ async def ensure_warning_sweep_schedule(client: Client, task_queue: str) -> None
         pass
 
 
+def retention_sweep_spec(at_hour: int) -> ScheduleSpec:
+    """Daily at `at_hour` China time, written in UTC (China keeps UTC+8 all year): no time-zone data needed on
+    the server."""
+    return ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange((at_hour - 8) % 24)],
+                                                        comment=f"daily at {at_hour:02d}:00 China time")])
+
+
+async def ensure_retention_sweep_schedule(client: Client, task_queue: str, at_hour: int) -> None:
+    """The records-retention sweep runs daily from a Temporal schedule (created once; idempotent). An existing
+    schedule gets the hour now configured (ANONYMISE_AT_HOUR) and keeps its state (paused by ops stays paused)."""
+    spec = retention_sweep_spec(at_hour)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(RetentionSweepWorkflow.run, id=RETENTION_SWEEP_WORKFLOW_ID,
+                                           task_queue=task_queue),
+        spec=spec,
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(RETENTION_SWEEP_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        def new_hour(given: ScheduleUpdateInput) -> ScheduleUpdate | None:
+            current = given.description.schedule
+            if current.spec.calendars == spec.calendars:
+                return None  # nothing to change
+            current.spec = spec
+            return ScheduleUpdate(schedule=current)
+
+        await client.get_schedule_handle(RETENTION_SWEEP_SCHEDULE_ID).update(new_hour)
+
+
 async def ensure_retention(client: Client, namespace: str, days: int) -> None:
     """The namespace keeps closed runs' histories `days` days: set explicitly, not left to the server's default
     (the dev server's is one day). Idempotent."""
@@ -109,6 +148,7 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, session_factory, task_queue=settings.temporal_task_queue, executor=executor)
         await ensure_warning_sweep_schedule(client, settings.temporal_task_queue)
+        await ensure_retention_sweep_schedule(client, settings.temporal_task_queue, settings.anonymise_at_hour)
         await ensure_retention(client, settings.temporal_namespace, settings.temporal_retention_days)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)

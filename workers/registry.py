@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import CodeType
 from typing import Any, get_args
 
@@ -22,24 +23,29 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.followups import FollowupActivities
 from activities.refund import RefundActivities
+from activities.retention import RetentionActivities
 from activities.warnings import WarningActivities
 from workflows.mortgage import MortgageWorkflow
 from workflows.payment_followup import PaymentFollowupWorkflow
 from workflows.refund_case import RefundCaseWorkflow
+from workflows.retention_sweep import RetentionSweepWorkflow
 from workflows.warning_sweep import WarningSweepWorkflow
 
-WORKFLOWS = [RefundCaseWorkflow, MortgageWorkflow, PaymentFollowupWorkflow, WarningSweepWorkflow]
+WORKFLOWS = [RefundCaseWorkflow, MortgageWorkflow, PaymentFollowupWorkflow, WarningSweepWorkflow, RetentionSweepWorkflow]
 
 
-def activities(session_factory: sessionmaker[Session]) -> list:
+def activities(session_factory: sessionmaker[Session], *, data_dir: Path | None = None) -> list:
+    """`data_dir`: where evidence files are (default: Settings.data_dir); the retention sweep removes them."""
     refund = RefundActivities(session_factory)
     followups = FollowupActivities(session_factory)
     warnings = WarningActivities(session_factory)
+    retention = RetentionActivities(session_factory, data_dir=data_dir)
     return [
         refund.apply_step,
         followups.apply_followup,
         followups.start_refund_from_followup,
         warnings.sweep_warnings,
+        retention.anonymise_due_cases,
     ]
 
 

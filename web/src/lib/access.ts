@@ -55,7 +55,8 @@ export function mayDo(me: Me | null | undefined, what: string, projectId?: numbe
 /** The action names the server knows (domain/permissions.py ACTIONS); anything else is open to staff. */
 const KNOWN_ACTIONS = new Set([
   "intake", "cases", "board", "warnings", "stats", "refunds", "qr", "evidence", "temporal", "revise_loss",
-  "reassign_tasks", "admin", "robots", "legal_holds", "policies", "author_policy",
+  "reassign_tasks", "admin", "robots", "legal_holds", "policies", "author_policy", "reception", "rotation",
+  "partners", "my_customers", "subscribe", "discount_approvals", "finance_desk", "calendar",
 ]);
 
 /** May this role answer this warning (the manager and HQ risk always; else its responder or escalation). */

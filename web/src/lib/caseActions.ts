@@ -160,6 +160,8 @@ const TEXT_OF: Record<string, readonly string[]> = {
   void_rejected: ["note"],
   refusal: ["note"],
   assessment_returned: ["reason"],
+  legal_hold_set: ["reason"],
+  legal_hold_lifted: ["reason"],
 };
 
 export function entryNote(e: Pick<TimelineEntry, "kind" | "detail">): EntryNote {

@@ -194,6 +194,9 @@ export default {
   "share_short": "Proposed share",
   "path": "Path",
   "events": {
+    "legal_hold_set": "Legal hold set",
+    "legal_hold_lifted": "Legal hold lifted",
+    "anonymised": "Retention ended: personal data removed",
     "evidence_uploaded": "Evidence uploaded",
     "intake": "Intake",
     "assessment": "Assessment",

@@ -194,6 +194,9 @@ export default {
   "share_short": "建议退款比例",
   "path": "路径",
   "events": {
+    "legal_hold_set": "设置法律保全",
+    "legal_hold_lifted": "解除法律保全",
+    "anonymised": "保存期满，个人信息已删除",
     "evidence_uploaded": "上传证据",
     "intake": "信息采集",
     "assessment": "联合评估",

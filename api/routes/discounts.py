@@ -1,0 +1,7 @@
+"""Subscription discounts and their approvals (issue 15)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["discounts"])
