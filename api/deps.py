@@ -34,7 +34,7 @@ from api.access import check_path_scope, scoped_params
 from api.security import decode_access_token
 from config.settings import Settings
 from db.auth_models import AuthSession
-from db.errors import ServiceUnavailable
+from db.errors import Forbidden, ServiceUnavailable
 from db.models import User
 from db.org import load_access
 from db.pii import PiiCipher
@@ -180,7 +180,7 @@ async def get_current_user(request: Request, token: Annotated[str, Depends(oauth
     # (without this dependency) refresh and sign-out until it is changed.
     if row["must_change_password"] and not (request.url.path == "/api/auth/password" or (
             request.url.path == "/api/me" and request.method == "GET")):
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="change your password first")
+        raise Forbidden(key="auth.must_change_password")
     user = User(**{k: v for k, v in row.items() if k != "access"})
     make_transient_to_detached(user)
     user.access = row["access"]  # type: ignore[attr-defined]  # the person's memberships, resolved
@@ -205,10 +205,7 @@ def require_roles(*roles: str):
         access: Access = user.access  # type: ignore[attr-defined]
         role = acting_role(access, user.role, roles)
         if role is None:
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"role {user.role} may not do this; allowed: {', '.join(roles)}",
-            )
+            raise Forbidden(key="auth.role_forbidden", params={"role": user.role, "allowed": list(roles)})
         user.role = role
         user.allowed = roles  # type: ignore[attr-defined]
         params = scoped_params(request.path_params)

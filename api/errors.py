@@ -3,13 +3,21 @@ document.
 
 Every 4xx and 5xx the API sends is an `ErrorBody`:
 
-    {"code": "not_found", "message": "unit 7 does not exist", "errors": [], "detail": "unit 7 does not exist"}
+    {"code": "not_found", "message": "unit 7 does not exist", "errors": [], "detail": "unit 7 does not exist",
+     "key": "record.not_found", "params": {"record": "unit", "id": 7}, "message_zh": "房源 7 不存在，或您无权查看"}
 
-- `code`: a short, stable machine code (`validation_error`, `invalid`, `unauthorized`, `forbidden`,
-  `not_found`, `method_not_allowed`, `conflict`, `too_large`, `unavailable`, `internal_error`, …);
-- `message`: what went wrong, in words a person can act on;
+- `code`: the category, a short stable machine code (`validation_error`, `invalid`, `unauthorized`,
+  `forbidden`, `not_found`, `method_not_allowed`, `conflict`, `too_large`, `unavailable`, `internal_error`, …);
+- `message`: what went wrong, in English words a person can act on;
 - `errors`: one item per field (or per file row) at fault, else empty;
-- `detail`: the same as `message`, kept for older clients (the web app and many tests read it).
+- `detail`: the same as `message`, kept for older clients (many tests read it);
+- `key`: the refusal's stable dotted code in domain/messages.py (`unit.transition_not_allowed`), or the
+  category `code` when it has none; `params`: that code's parameters (empty for a category); `message_zh`:
+  the message in Chinese. A client shows the words of `key` and `params` in its reader's language.
+
+Where the key comes from: the ServiceError's own `key` (its message rendered from the catalogue); else the
+English message recognised as an entry's template (a raise site that has no key yet, require_roles' 403, a
+workflow's refusal); else the category, with its Chinese words and the English beside.
 
 Sources: ServiceError (db/errors.py, with Retry-After when set), request validation (FastAPI's and
 api/strict.py's), database errors (db/errors.from_db_error), Starlette/FastAPI HTTPException (401 with
@@ -42,6 +50,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.errors import ServiceError, from_db_error
+from domain.messages import CATALOGUE, generic_zh, recognise, render, validation_zh
 
 log = logging.getLogger("estateflow.api")
 
@@ -63,11 +72,18 @@ class ErrorItem(BaseModel):
 class ErrorBody(BaseModel):
     """The body of every error response."""
 
-    code: str = Field(description="short stable machine code, e.g. `validation_error`, `invalid`, `unauthorized`, "
-                                  "`forbidden`, `not_found`, `conflict`, `too_large`, `unavailable`, `internal_error`")
-    message: str = Field(description="what went wrong, in words a person can act on")
+    code: str = Field(description="the category, a short stable machine code, e.g. `validation_error`, `invalid`, "
+                                  "`unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`, `unavailable`, "
+                                  "`internal_error`")
+    message: str = Field(description="what went wrong, in English words a person can act on")
     errors: list[ErrorItem] = Field(description="the fields (or file rows) at fault; empty when none is")
     detail: str = Field(description="same as message, kept for older clients")
+    key: str = Field(description="the refusal's stable dotted code, e.g. `unit.transition_not_allowed`, "
+                                 "`task.already_claimed`, `auth.role_forbidden`; the category `code` when it has "
+                                 "none. A client shows the words of `key` and `params` in its reader's language")
+    params: dict[str, Any] = Field(description="the parameters of `key`, e.g. `{\"from\": \"locked\", \"action\": "
+                                               "\"lock\", \"allowed\": [\"available\"]}`; empty for a category")
+    message_zh: str = Field(description="the message in Chinese")
 
 
 CODE_BY_STATUS = {
@@ -77,15 +93,36 @@ CODE_BY_STATUS = {
 }
 
 
-def error_content(code: str, message: str, errors: Iterable[dict[str, Any]] = (), /, **extra: Any) -> dict[str, Any]:
-    body = ErrorBody(code=code, message=message, errors=[ErrorItem(**e) for e in errors], detail=message)
+def describe(code: str, message: str, key: str | None = None,
+             params: dict[str, Any] | None = None) -> tuple[str, dict[str, Any], str]:
+    """(key, params, message_zh) of an error: its own key; else the key its English message is the template
+    of; else the category, in Chinese with the English beside."""
+    if key is None and (found := recognise(message)) is not None:
+        key, params = found
+    if key is not None and key in CATALOGUE:
+        try:
+            return key, dict(params or {}), render(key, params, "zh")
+        except ValueError:  # parameters that are not the key's (a newer sender): the category instead
+            pass
+    return code, {}, generic_zh(code, message)
+
+
+def error_content(code: str, message: str, errors: Iterable[dict[str, Any]] = (), /, *, key: str | None = None,
+                  params: dict[str, Any] | None = None, message_zh: str | None = None, **extra: Any) -> dict[str, Any]:
+    errors = list(errors)
+    key, params, zh = describe(code, message, key, params)
+    body = ErrorBody(code=code, message=message, errors=[ErrorItem(**e) for e in errors], detail=message,
+                     key=key, params=params, message_zh=message_zh or zh)
     return {**body.model_dump(mode="json", exclude_none=True), **extra}
 
 
 def error_response(status_code: int, code: str, message: str, /, *, errors: Iterable[dict[str, Any]] = (),
-                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """An ErrorBody response; `extra` adds fields for a body that extends it (readiness: status, database, …)."""
-    return JSONResponse(status_code=status_code, content=error_content(code, message, errors, **extra), headers=headers)
+                   headers: dict[str, str] | None = None, key: str | None = None, params: dict[str, Any] | None = None,
+                   message_zh: str | None = None, **extra: Any) -> JSONResponse:
+    """An ErrorBody response; `key`/`params` its code in domain/messages.py (else recognised from `message`, else
+    the category); `extra` adds fields for a body that extends it (readiness: status, database, …)."""
+    content = error_content(code, message, errors, key=key, params=params, message_zh=message_zh, **extra)
+    return JSONResponse(status_code=status_code, content=content, headers=headers)
 
 
 # ---------------------------------------------------------------- request validation ----------
@@ -117,14 +154,18 @@ def _error_item(err: dict) -> dict[str, Any]:
 
 
 async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-    return error_response(exc.status_code, exc.code, exc.message, errors=exc.errors, headers=headers)
+    headers = dict(exc.headers or {})
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status_code, exc.code, exc.message, errors=exc.errors, headers=headers or None,
+                          key=exc.key, params=exc.params)
 
 
 async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    return error_response(422, "validation_error", "; ".join(_readable(e) for e in errors),
-                          errors=[_error_item(e) for e in errors])
+    items = [_error_item(e) for e in errors]
+    return error_response(422, "validation_error", "; ".join(_readable(e) for e in errors), errors=items,
+                          key="validation_error", params={}, message_zh=validation_zh(items))
 
 
 async def http_exception(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -156,7 +197,7 @@ def install(app: FastAPI, *, pool_timeout_s: float | None) -> None:
     app.add_middleware(CatchAll)
 
 
-INTERNAL_MESSAGE = "something went wrong on our side (reference {ref}); it has been logged — try again, or quote the reference"
+INTERNAL_MESSAGE = CATALOGUE["service.internal_error"].en  # "… (reference {ref}) …"
 
 
 class CatchAll:
@@ -185,7 +226,8 @@ class CatchAll:
             log.exception("unhandled error %s on %s %s", ref, scope.get("method"), scope.get("path"))
             if started:  # part of a response is out: nothing sane can follow; the server closes the connection
                 raise
-            response = error_response(500, "internal_error", INTERNAL_MESSAGE.format(ref=ref))
+            response = error_response(500, "internal_error", render("service.internal_error", {"ref": ref}),
+                                      key="service.internal_error", params={"ref": ref})
             await response(scope, receive, send)
 
 
@@ -198,15 +240,18 @@ _RETRY_AFTER = {"description": "seconds to wait before trying again", "schema": 
 DESCRIPTIONS = {
     400: "The request body could not be read at all: JSON that is not UTF-8, malformed multipart or form data "
          "(`bad_request`).",
-    401: "Not signed in, or the token has expired (`unauthorized`; `WWW-Authenticate: Bearer`).",
-    403: "The caller's role may not do this, or they must change their password first (`forbidden`; the "
-         "message says which).",
-    404: "A record the request names does not exist, or is not visible to the caller (`not_found`).",
+    401: "Not signed in, or the token has expired (`unauthorized`, key `auth.not_signed_in`; "
+         "`WWW-Authenticate: Bearer`).",
+    403: "The caller's role may not do this, or they must change their password first (`forbidden`; `key` says "
+         "which: `auth.role_forbidden` with `params.role` and `params.allowed`, `auth.must_change_password`, …).",
+    404: "A record the request names does not exist, or is not visible to the caller (`not_found`; key "
+         "`record.not_found` with `params.record` and `params.id`).",
     409: "The record's state does not allow this, someone else changed it first, or it was busy "
-         "(`conflict`; then with `Retry-After`).",
+         "(`conflict`; `key` says which, e.g. `unit.transition_not_allowed`, `task.already_claimed`, `record.busy` "
+         "with `Retry-After`).",
     413: "The upload is above its size limit (`too_large`; the message names the limit).",
     422: "The request is malformed (`validation_error`: `errors` names each field) or its values break a rule "
-         "(`invalid`).",
+         "(`invalid`; `key` says which).",
     500: "An unexpected error (`internal_error`): logged on the server under the reference in the message.",
     503: "A dependency (PostgreSQL, the connection pool, the workflow engine) did not answer within its bound "
          "(`unavailable`); try again after `Retry-After` seconds.",

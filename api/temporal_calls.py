@@ -2,6 +2,10 @@
 (each RPC by `rpc_timeout()`, the whole call by the call timeout), and comes back as an HTTP answer:
 a validator's refusal as 403/409/422, an engine that did not answer in time as 503 with Retry-After.
 
+A refusal is a Temporal ApplicationError: `type` the category, `message` the English. When its `details[0]`
+is `{"key": …, "params": {…}}` (a code of domain/messages.py), the answer carries that key and parameters;
+otherwise it carries the message (whose key the error body recognises, or is the category).
+
 A route calls the engine holding no database connection (see api.deps.release_connection): the thread
 waits for the event loop, which is never starved, and for the engine, which is bounded here."""
 
@@ -18,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, ServiceUnavailable
+from domain.messages import MessageError
 from workflows.contracts import ErrorType, StepResult
 
 _BY_TYPE: dict[str, type[ServiceError]] = {
@@ -54,9 +59,33 @@ def rpc_timeout() -> timedelta:
 
 
 def engine_unavailable(what: str = "the workflow engine", *, maybe_done: bool = False) -> ServiceUnavailable:
+    if what == "the workflow engine":
+        key = "service.engine_timeout_maybe_done" if maybe_done else "service.engine_timeout"
+        return ServiceUnavailable(key=key, retry_after=RETRY_AFTER_S)
     tail = " It may still have been recorded: reload before you repeat it." if maybe_done else ""
     return ServiceUnavailable(f"{what} did not answer in time; try again in a few seconds.{tail}",
                               retry_after=RETRY_AFTER_S)
+
+
+def refusal(cause: ApplicationError) -> ServiceError:
+    """A workflow's refusal as the service error of its category (`type`; a conflict when unknown), with the
+    key and parameters of `details[0]` when it carries a known code and exactly its parameters."""
+    kind = _BY_TYPE.get(cause.type or "", Conflict)
+    details = _details(cause)
+    first = details[0] if details else None
+    if isinstance(first, dict) and isinstance(first.get("key"), str) and isinstance(first.get("params", {}), dict):
+        try:
+            return kind(key=first["key"], params=first.get("params") or {})
+        except (MessageError, TypeError):  # a code this API does not know (yet): the words as they came
+            pass
+    return kind(cause.message)
+
+
+def _details(cause: ApplicationError) -> tuple:
+    try:
+        return tuple(cause.details or ())
+    except Exception:  # noqa: BLE001 - details that do not decode are no reason to lose the refusal
+        return ()
 
 
 async def _bounded(fn, args, timeout_s: float):
@@ -107,7 +136,7 @@ def run_update(
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError):
-            raise _BY_TYPE.get(cause.type or "", Conflict)(cause.message) from None
+            raise refusal(cause) from None
         raise Conflict(str(cause or err)) from None
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

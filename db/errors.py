@@ -1,5 +1,10 @@
 """Service errors carry their HTTP status and a short machine code; one handler in api/ turns them into
-the error body (api/errors.py: `{"code", "message", "errors", "detail"}`).
+the error body (api/errors.py: `{"code", "message", "errors", "detail", "key", "params", "message_zh"}`).
+
+`key`, when given, is the refusal's stable code in the catalogue (domain/messages.py) and `params` its
+parameters (JSON-safe); the English `message` is then rendered from the catalogue, and the Chinese is
+`message_zh`. A call site that passes only a message still works: the body's `key` is then recognised from
+the message, or is the category `code`.
 
 `retry_after` (seconds), when set, becomes a Retry-After header: the request was fine, something it
 waited for (a row lock, a pooled connection, the workflow engine) was not free within its bound.
@@ -7,18 +12,50 @@ waited for (a row lock, a pooled connection, the workflow engine) was not free w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from domain.messages import json_safe, render
+
 
 class ServiceError(Exception):
     status_code = 400
-    code = "bad_request"  # the error body's `code`: short, stable, for machines
+    code = "bad_request"  # the error body's `code`: short, stable, for machines (the category)
     retry_after: int | None = None
     errors: tuple[dict, ...] = ()
+    headers: dict[str, str] | None = None  # more headers of the answer (Retry-After comes from retry_after)
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, message: str | None = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None, retry_after: int | None = None) -> None:
+        """`message` (English), or `key` (a code of domain/messages.py) and its `params`, not both: the
+        message of a key is its English template filled in. An unknown key or the wrong parameters are a
+        MessageError (a programming mistake the tests catch)."""
+        if key is not None:
+            if message is not None:
+                raise TypeError("give a message or a key, not both: the key's message is the catalogue's")
+            params = {k: json_safe(v) for k, v in (params or {}).items()}
+            message = render(key, params)
+        elif message is None:
+            raise TypeError("a ServiceError needs a message or a key")
+        elif params:
+            raise TypeError("params belong to a key")
         super().__init__(message)
         self.message = message
+        self.key = key
+        self.params: dict[str, Any] = dict(params or {})
         if retry_after is not None:
             self.retry_after = retry_after
+
+    def message_in(self, lang: str) -> str | None:
+        """The message in `lang` ("en", "zh"), when the error has a key; None otherwise."""
+        return render(self.key, self.params, lang) if self.key else None
+
+
+class Unauthorized(ServiceError):
+    """401: not signed in, a wrong password, a session that ended."""
+
+    status_code = 401
+    code = "unauthorized"
 
 
 class NotFound(ServiceError):
@@ -63,7 +100,7 @@ SERIALIZATION_FAILURE = "40001"
 QUERY_CANCELED = "57014"  # statement_timeout fired
 IDLE_IN_TRANSACTION_TIMEOUT = "25P03"
 
-BUSY_RECORD = "another request is changing the same record right now; try again in a moment"
+BUSY_RECORD = render("record.busy")  # "another request is changing the same record right now; try again in a moment"
 
 
 def pgcode(err: BaseException) -> str | None:
@@ -87,18 +124,19 @@ def from_db_error(err: BaseException, *, pool_timeout_s: float | None = None) ->
     from sqlalchemy import exc as sa_exc
 
     if isinstance(err, sa_exc.TimeoutError):  # QueuePool limit ... connection timed out
-        within = f" within {pool_timeout_s:g} s" if pool_timeout_s else ""
-        return ServiceUnavailable(f"the server is busy: no database connection came free{within}; try again",
-                                  retry_after=2)
+        if pool_timeout_s:
+            return ServiceUnavailable(key="service.db_pool_busy", params={"seconds": f"{pool_timeout_s:g}"},
+                                      retry_after=2)
+        return ServiceUnavailable(key="service.db_pool_busy_now", retry_after=2)
     if not isinstance(err, sa_exc.DBAPIError):
         return None
     if isinstance(err, sa_exc.DataError):  # a value PostgreSQL refuses (out of range, malformed): the input's fault
-        return Invalid("a value in the request is out of range or malformed")
+        return Invalid(key="request.value_out_of_range")
     code = pgcode(err)
     if is_lock_timeout(err):
-        return Conflict(BUSY_RECORD, retry_after=1)
+        return Conflict(key="record.busy", retry_after=1)
     if code == QUERY_CANCELED:
-        return ServiceUnavailable("the database took too long to answer (statement timeout); try again", retry_after=5)
+        return ServiceUnavailable(key="service.db_slow", retry_after=5)
     if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError)) or err.connection_invalidated:
-        return ServiceUnavailable("the database is not reachable right now; try again", retry_after=5)
+        return ServiceUnavailable(key="service.db_unreachable", retry_after=5)
     return None

@@ -67,7 +67,7 @@ class ImportRejected(Invalid):
     """A file with bad rows: nothing is imported; `errors` says where (line, column) and why."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} error(s) in the file; nothing was imported")
+        super().__init__(key="import.rows_rejected", params={"count": len(errors)})
         self.rows = errors
         self.errors = tuple(e.as_dict() for e in errors)
 
@@ -81,19 +81,19 @@ def read_table(data: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as e:  # noqa: BLE001 - any unreadable workbook is the user's file
-            raise Invalid(f"not a readable XLSX file: {e}") from None
+            raise Invalid(key="import.unreadable_xlsx", params={"reason": str(e) or e.__class__.__name__}) from None
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
         wb.close()
     elif name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise Invalid("the CSV file must be UTF-8") from None
+            raise Invalid(key="import.csv_not_utf8") from None
         rows = [tuple(r) for r in csv.reader(io.StringIO(text))]
     else:
-        raise Invalid("upload a .csv or .xlsx file")
+        raise Invalid(key="import.wrong_type")
     if not rows:
-        raise Invalid("the file is empty")
+        raise Invalid(key="import.empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     out = []
     for i, r in enumerate(rows[1:], start=2):
@@ -175,7 +175,7 @@ def _check_columns(rows: list[tuple[int, dict[str, Any]]], required: tuple[str, 
 def _project(session: Session, project_id: int) -> Project:
     p = session.get(Project, project_id)
     if p is None:
-        raise NotFound(f"project {project_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "project", "id": project_id})
     return p
 
 
@@ -340,9 +340,9 @@ def publish_price_list(session: Session, *, price_list_id: int, approver: User) 
     A published version never changes."""
     pl = session.get(PriceList, price_list_id, with_for_update=True)
     if pl is None:
-        raise NotFound(f"price list {price_list_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "price list", "id": price_list_id})
     if pl.status != PriceListStatus.DRAFT:
-        raise Conflict(f"price list v{pl.version} is already {pl.status}; published versions are immutable")
+        raise Conflict(key="price_list.immutable", params={"version": pl.version, "status": pl.status})
     # One statement: prices go to every unit of the list that is not sold; a sold unit keeps the price
     # its subscription/contract captured (the board shows what it was sold at).
     result = session.execute(
@@ -364,7 +364,7 @@ def publish_price_list(session: Session, *, price_list_id: int, approver: User) 
 def price_list_items(session: Session, *, price_list_id: int) -> tuple[PriceList, list[dict[str, Any]]]:
     pl = session.get(PriceList, price_list_id)
     if pl is None:
-        raise NotFound(f"price list {price_list_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "price list", "id": price_list_id})
     rows = session.execute(
         select(PriceListItem, Unit.code, Building.name)
         .join(Unit, Unit.id == PriceListItem.unit_id).join(Building, Building.id == Unit.building_id)
@@ -404,24 +404,20 @@ def transition_unit(session: Session, *, unit_id: int, action: str, reason: str,
                     ttl: timedelta) -> Unit:
     """One inventory action on one unit under a row lock, audited by db.ledger.set_unit_state."""
     if action not in INVENTORY_ACTIONS:
-        raise Invalid(f"{action!r} is not an inventory action (allowed: {', '.join(sorted(INVENTORY_ACTIONS))}); "
-                      "selling and signing go through subscriptions and contracts")
+        raise Invalid(key="unit.not_inventory_action", params={"action": action, "allowed": sorted(INVENTORY_ACTIONS)})
     expire_locks(session, now=now, ttl=ttl, unit_id=unit_id)
     unit = session.get(Unit, unit_id, with_for_update=True, populate_existing=True)
     if unit is None:
-        raise NotFound(f"unit {unit_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "unit", "id": unit_id})
     try:
         to = check_transition(action, current=unit.state, role=user.role, reason=reason)
-    except RoleNotAllowed as e:
-        raise Forbidden(str(e)) from None
-    except WrongState as e:
-        raise Conflict(f"unit {unit.code}: {e}") from None
-    except (ReasonMissing, UnknownAction) as e:
-        raise Invalid(str(e)) from None
-    except TransitionError as e:  # pragma: no cover - every subclass is handled above
-        raise Conflict(str(e)) from None
+    except TransitionError as e:
+        key, params = e.about_unit(unit.code)  # a wrong state names the unit: unit.transition_not_allowed
+        kind = {RoleNotAllowed: Forbidden, WrongState: Conflict, ReasonMissing: Invalid, UnknownAction: Invalid}
+        cls = kind.get(type(e), Conflict)
+        raise (cls(key=key, params=params) if key else cls(str(e))) from None
     if action == "unlock" and user.role == "sales" and unit.locked_by != user.username:
-        raise Forbidden(f"unit {unit.code} is locked by {unit.locked_by}; only they or the site manager may unlock it")
+        raise Forbidden(key="unit.locked_by_other", params={"unit": unit.code, "holder": unit.locked_by})
     default_reason = {"lock": "锁定", "unlock": "解锁", "release": "推盘"}.get(action, action)
     set_unit_state(session, unit, to, actor=user.username, reason=(reason or "").strip() or default_reason, at=now)
     if action == "lock":
@@ -438,7 +434,7 @@ def transition_unit(session: Session, *, unit_id: int, action: str, reason: str,
 
 def unit_history(session: Session, *, unit_id: int) -> list[UnitStateChange]:
     if session.get(Unit, unit_id) is None:
-        raise NotFound(f"unit {unit_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "unit", "id": unit_id})
     return list(session.scalars(
         select(UnitStateChange).where(UnitStateChange.unit_id == unit_id).order_by(UnitStateChange.at, UnitStateChange.id)
     ))

@@ -89,9 +89,7 @@ def too_many(wait: timedelta) -> TooManyFailures:
     """The 429 for a lock that ends in `wait`: Retry-After in seconds, the message in whole minutes."""
     seconds = max(1, math.ceil(wait.total_seconds()))
     minutes = max(1, math.ceil(seconds / 60))
-    return TooManyFailures(
-        f"too many failed sign-ins; try again in {minutes} minute{'' if minutes == 1 else 's'}", retry_after=seconds
-    )
+    return TooManyFailures(key="auth.throttled", params={"minutes": minutes}, retry_after=seconds)
 
 
 def audit(db: Session, *, username: str, address: str, now: datetime, outcome: str) -> None:

@@ -101,9 +101,9 @@ def _tell(session: Session, task: Task, kind: str, at: datetime, *, role: str | 
 def _open_task(session: Session, task_id: int) -> Task:
     t = session.get(Task, task_id)
     if t is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "task", "id": task_id})
     if t.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task_id} is no longer open")
+        raise Conflict(key="task.not_open", params={"task_id": task_id})
     return t
 
 
@@ -116,7 +116,7 @@ def claim(session: Session, user: User, task_id: int, now: datetime) -> Task:
     others, naming the winner). Claiming a task one already holds is a no-op."""
     t = _open_task(session, task_id)
     if not eligible(user.access, t):  # type: ignore[attr-defined]
-        raise Forbidden(f"this task is for the {t.role} pool; you are not in it")
+        raise Forbidden(key="task.not_in_pool", params={"role": t.role})
     if t.claimed_by == user.id:
         return t
     won = session.execute(
@@ -126,7 +126,7 @@ def claim(session: Session, user: User, task_id: int, now: datetime) -> Task:
     if won is None:
         session.rollback()
         holder = session.scalar(select(Task.claimed_by).where(Task.id == task_id))
-        raise Conflict(f"task {task_id} is already claimed by {_name(session, holder)}")
+        raise Conflict(key="task.already_claimed", params={"task_id": task_id, "holder": _name(session, holder)})
     _audit(session, t, "task_claimed", user, now, {})
     _tell(session, t, "task_claimed", now, role=t.role, exclude=[user.id], who=user.display_name)
     session.flush()
@@ -140,7 +140,7 @@ def release(session: Session, user: User, task_id: int, now: datetime) -> Task:
     if t.claimed_by is None:
         return t
     if t.claimed_by != user.id and "manager" not in user.access.roles_in(t.project_id):  # type: ignore[attr-defined]
-        raise Forbidden(f"task {task_id} is claimed by {_name(session, t.claimed_by)}; only they or the project's manager may release it")
+        raise Forbidden(key="task.release_not_allowed", params={"task_id": task_id, "holder": _name(session, t.claimed_by)})
     previous = t.claimed_by
     t.claimed_by, t.claimed_at = None, None
     _audit(session, t, "task_released", user, now, {"from_user_id": previous, "from": _name(session, previous)})
@@ -152,14 +152,14 @@ def reassign(session: Session, user: User, task_id: int, to_user_id: int, reason
     """The project's manager gives an open task to an eligible, active person, with a reason (audited)."""
     t = _open_task(session, task_id)
     if "manager" not in user.access.roles_in(t.project_id):  # type: ignore[attr-defined]
-        raise Forbidden("only a manager of the task's project may reassign it")
+        raise Forbidden(key="task.reassign_not_manager")
     if not reason.strip():
-        raise Invalid("give a reason for the reassignment")
+        raise Invalid(key="task.reassign_reason_required")
     target = session.get(User, to_user_id)
     if target is None or not target.active:
-        raise NotFound(f"user {to_user_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "user", "id": to_user_id})
     if t.role not in load_access(session, target.id).roles_in(t.project_id):
-        raise Invalid(f"{target.display_name} is not in the {t.role} pool of this project")
+        raise Invalid(key="task.reassign_not_eligible", params={"name": target.display_name, "role": t.role})
     previous = t.claimed_by
     t.claimed_by, t.claimed_at = target.id, now
     _audit(session, t, "task_reassigned", user, now, {

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
+
+from domain.messages import json_safe, render
 
 NOT_RELEASED = "not_released"  # 未推
 AVAILABLE = "available"  # 可售
@@ -21,7 +24,17 @@ SYSTEM = "system"  # the refund workflow and lock expiry
 
 
 class TransitionError(ValueError):
-    """A move the state machine does not allow; the message is meant for a person."""
+    """A move the state machine does not allow; the message is meant for a person. `key` and `params` are
+    its code in domain/messages.py and that code's parameters; the message is their English."""
+
+    def __init__(self, message: str | None = None, *, key: str | None = None, params: dict[str, Any] | None = None):
+        self.key = key
+        self.params = {k: json_safe(v) for k, v in (params or {}).items()}
+        super().__init__(render(key, self.params) if key else message)
+
+    def about_unit(self, unit: str) -> tuple[str | None, dict[str, Any]]:
+        """The code and parameters of this refusal as a service answers it about a named unit."""
+        return self.key, dict(self.params)
 
 
 class UnknownAction(TransitionError):
@@ -34,6 +47,9 @@ class RoleNotAllowed(TransitionError):
 
 class WrongState(TransitionError):
     """The unit's current state does not allow the action (the API answers 409)."""
+
+    def about_unit(self, unit: str) -> tuple[str | None, dict[str, Any]]:
+        return "unit.transition_not_allowed", {"unit": unit, **self.params}
 
 
 class ReasonMissing(TransitionError):
@@ -77,13 +93,14 @@ def check_transition(trigger: str, *, current: str, role: str, reason: str = "")
     """The state after `trigger`, or TransitionError saying why not."""
     t = TRANSITIONS.get(trigger)
     if t is None:
-        raise UnknownAction(f"unknown unit action {trigger!r}")
+        raise UnknownAction(key="unit.unknown_action", params={"action": trigger})
     if role not in t.roles:
-        raise RoleNotAllowed(f"role {role} may not {trigger} a unit")
+        raise RoleNotAllowed(key="unit.role_may_not", params={"role": role, "action": trigger})
     if current not in t.from_states:
-        raise WrongState(f"a unit that is {current} does not allow {trigger} (allowed from: {', '.join(sorted(t.from_states))})")
+        raise WrongState(key="unit.state_refuses",
+                         params={"from": current, "action": trigger, "allowed": sorted(t.from_states)})
     if t.needs_reason and not (reason or "").strip():
-        raise ReasonMissing(f"{trigger} needs a reason (it is audited)")
+        raise ReasonMissing(key="unit.reason_required", params={"action": trigger})
     return t.to_state
 
 
@@ -106,14 +123,12 @@ def check_deposit(*, kind: str, deposit: Decimal, price: Decimal) -> None:
     if isinstance(deposit, float) or isinstance(price, float):
         raise TypeError("money is never a float")
     if deposit <= 0:
-        raise TransitionError("the deposit must be above zero")
+        raise TransitionError(key="unit.deposit_not_positive")
     if deposit > price:
-        raise TransitionError("the deposit cannot exceed the price")
+        raise TransitionError(key="unit.deposit_above_price")
     if kind == "定金" and deposit > price * DINGJIN_CAP:
-        raise TransitionError(
-            f"a 定金 of {deposit} exceeds 20% of the price ({(price * DINGJIN_CAP).quantize(Decimal('0.01'))}); "
-            "the excess would not be earnest money (Civil Code art. 586)"
-        )
+        raise TransitionError(key="unit.dingjin_above_cap", params={
+            "deposit": deposit, "cap": (price * DINGJIN_CAP).quantize(Decimal("0.01"))})
 
 
 SIGNING_DAYS = 7  # convention: the online contract is signed within a week of the subscription
@@ -123,7 +138,7 @@ def signing_deadline(*, today, requested=None, max_days: int = 30):
     """The day the contract must be signed by: the requested day, or a week after subscribing."""
     deadline = requested or today + timedelta(days=SIGNING_DAYS)
     if deadline <= today:
-        raise TransitionError("the signing deadline must be after today")
+        raise TransitionError(key="unit.signing_deadline_past")
     if (deadline - today).days > max_days:
-        raise TransitionError(f"the signing deadline may be at most {max_days} days away")
+        raise TransitionError(key="unit.signing_deadline_too_far", params={"days": max_days})
     return deadline

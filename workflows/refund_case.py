@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         escalation_reasons,
         quote_refund,
     )
+    from domain.messages import recognise
     from domain.sla import escalation_roles
     from workflows.contracts import (
         DEPARTMENTS,
@@ -91,16 +92,24 @@ OPINION_RISKS = {"low", "medium", "high"}
 WILLINGNESS = {"yes", "no", "negotiate"}
 
 
+def _refusal(msg: str, kind: str) -> ApplicationError:
+    """A refusal with its stable code and parameters (domain/messages.py) as the error's details, so the API and
+    the web app word it in the reader's language; a message the catalogue does not know goes as it is."""
+    found = recognise(msg)
+    details = ({"key": found[0], "params": found[1]},) if found else ()
+    return ApplicationError(msg, *details, type=kind, non_retryable=True)
+
+
 def _forbidden(msg: str) -> ApplicationError:
-    return ApplicationError(msg, type=ErrorType.FORBIDDEN, non_retryable=True)
+    return _refusal(msg, ErrorType.FORBIDDEN)
 
 
 def _conflict(msg: str) -> ApplicationError:
-    return ApplicationError(msg, type=ErrorType.CONFLICT, non_retryable=True)
+    return _refusal(msg, ErrorType.CONFLICT)
 
 
 def _invalid(msg: str) -> ApplicationError:
-    return ApplicationError(msg, type=ErrorType.INVALID, non_retryable=True)
+    return _refusal(msg, ErrorType.INVALID)
 
 
 def _iso(d: datetime | None) -> str | None:

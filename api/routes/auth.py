@@ -37,7 +37,7 @@ from api.security import (
 from config.settings import Settings
 from db.auth_models import AuthSession
 from db.auth_sessions import Lifetimes, SessionEnded, end_session, open_session, rotate
-from db.errors import Invalid
+from db.errors import Invalid, Unauthorized
 from db.models import User
 from db.signin_throttle import Limits, audit, locked_for, parse_addresses, record_failure, reset_account, too_many
 
@@ -115,7 +115,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
     if failed is not None:
         record_failure(session, username=username, address=address, now=now, limits=limits(settings), outcome=failed)
         session.commit()
-        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="wrong username or password")
+        raise Unauthorized(key="auth.wrong_credentials")
     reset_account(session, username=username)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(form.password)
@@ -173,9 +173,8 @@ def change_password(body: PasswordChange, request: Request, user: CurrentUser,
         record_failure(session, username=user.username, address=address, now=now, limits=limits(settings),
                        outcome="wrong_current_password")
         session.commit()
-        wrong = Invalid("the current password is not right")
-        wrong.errors = ({"field": "body.current_password", "code": "value_error",
-                         "message": "the current password is not right"},)
+        wrong = Invalid(key="auth.wrong_current_password")
+        wrong.errors = ({"field": "body.current_password", "code": "value_error", "message": wrong.message},)
         raise wrong
     row.password_hash = hash_password(body.new_password)
     row.must_change_password = False

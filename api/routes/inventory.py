@@ -68,7 +68,7 @@ _BAD_ROWS_422 = {422: {"description": "The request is malformed (`validation_err
 def _read_upload(file: UploadFile) -> tuple[bytes, str]:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise TooLarge(f"the file is larger than the {MAX_UPLOAD // (1024 * 1024)} MB limit")
+        raise TooLarge(key="upload.too_large", params={"limit": f"{MAX_UPLOAD // (1024 * 1024)} MB"})
     return data, file.filename or ""
 
 
@@ -238,7 +238,7 @@ class BoardOut(BaseModel):
 
 def _board_rows(session, request: Request, project_id: int, building_id: int | None, state: str | None):
     if session.get(Project, project_id) is None:
-        raise NotFound(f"project {project_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "project", "id": project_id})
     if expire_locks(session, now=_now(), ttl=_ttl(request), project_id=project_id):
         session.commit()
     return board_rows(session, project_id=project_id, building_id=building_id, state=state)
@@ -271,7 +271,7 @@ def _board_version(session, project_id: int, now: datetime, ttl: timedelta):
         .where(Project.id == project_id)
     ).first()
     if row is None:
-        raise NotFound(f"project {project_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "project", "id": project_id})
     return row[1] or 0, row[2], bool(row[3])
 
 

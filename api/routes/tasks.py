@@ -74,7 +74,8 @@ def my_tasks(
     return TaskPage(items=items, total=total, next_cursor=nxt)
 
 
-NOT_YOURS = "this task is for {role} in its project; it is not yours"
+def _not_yours(role: str) -> Forbidden:
+    return Forbidden(key="task.not_yours", params={"role": role})
 
 
 @router.get("/{task_id}", response_model=TaskDetail, summary="One of the caller's tasks (or of their project, for its manager), open or done",
@@ -89,11 +90,11 @@ def one_task(task_id: int, session: SessionDep, user: Annotated[User, Depends(re
         .where(Task.id == task_id)
     ).first()
     if row is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "task", "id": task_id})
     task, case_no, completed_by_name, claimed_by_name = row
     # Its pool's people see it, and the project's manager (who may reassign it).
     if not eligible(user.access, task) and "manager" not in user.access.roles_in(task.project_id):  # type: ignore[attr-defined]
-        raise Forbidden(NOT_YOURS.format(role=task.role))
+        raise _not_yours(task.role)
     out = task_out(task, case_no, datetime.now(timezone.utc), claimed_by_name)
     return TaskDetail(**out.model_dump(), status=task.status, completed_at=task.completed_at,
                       completed_by_name=completed_by_name)
@@ -126,9 +127,10 @@ def reassign_task(task_id: int, body: TaskReassign, session: SessionDep,
     return _claim_answer(session, reassign(session, user, task_id, body.user_id, body.reason, datetime.now(timezone.utc)))
 
 
-def _require(value, message: str):
+def _require(value, key: str):
+    """`value`, or a 422 with the message of `key` (a code of domain/messages.py without parameters)."""
     if value is None:
-        raise Invalid(message)
+        raise Invalid(key=key)
     return value
 
 
@@ -155,13 +157,13 @@ def complete_task(
         return stored
     task = task_and_case(session, task_id=task_id)  # the task and its case's columns, one query
     if task is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "task", "id": task_id})
     if not eligible(user.access, task):  # type: ignore[attr-defined]
-        raise Forbidden(NOT_YOURS.format(role=task.role))
+        raise _not_yours(task.role)
     mine = {user.id} | user.access.delegators  # type: ignore[attr-defined]  # and the colleagues I stand in for
     if task.claimed_by is not None and task.claimed_by not in mine and task.status == TaskStatus.OPEN:
         holder = session.scalar(select(User.display_name).where(User.id == task.claimed_by))
-        raise Forbidden(f"task {task_id} is claimed by {holder}; ask them or the project's manager to release it")
+        raise Forbidden(key="task.claimed_by_other", params={"task_id": task_id, "holder": holder or "another person"})
     user.role = task.role  # the person acts in the task's role
     if task.kind == "refund_payment":
         out = _pay_refund(session, task, body, user)
@@ -188,11 +190,11 @@ def _pay_refund(session: Session, task, b: TaskCompletion, user: User) -> StepOu
     instructed amount (or a different one a second person approved: POST /api/refund-instructions/{id}/payment/approve)."""
     instruction_id = session.scalar(select(RefundInstruction.id).where(RefundInstruction.case_id == task.case_id))
     if instruction_id is None:
-        raise Conflict("this case has no refund instruction")
+        raise Conflict(key="refund.no_instruction")
     now = datetime.now(timezone.utc)
-    r = record_payment(session, instruction_id=instruction_id, amount=_require(b.amount, "give the amount paid"),
-                       paid_on=_require(b.paid_on, "give the date the bank paid"),
-                       bank_reference=_require(b.bank_reference, "give the bank's reference (流水号)"),
+    r = record_payment(session, instruction_id=instruction_id, amount=_require(b.amount, "payment.amount_required"),
+                       paid_on=_require(b.paid_on, "payment.date_required"),
+                       bank_reference=_require(b.bank_reference, "payment.reference_required"),
                        voucher_evidence_id=b.voucher_evidence_id, difference_reason=b.difference_reason, actor=user,
                        now=now, today=china_date(now))
     status = r.status
@@ -207,15 +209,15 @@ def _db_only_event(session: Session, task, b: TaskCompletion) -> tuple[str, dict
     meeting's attendees and minutes, legal's handling of a dispute."""
     if task.kind == "escalation":
         return "escalation_answered", {"response": _require(b.note.strip() or None,
-                                                            "say what was done about the missed deadline")}
+                                                            "task.escalation_response_required")}
     if task.kind == "review_meeting":
-        attendees = _require(b.attendees or None, "list who attended the review meeting")
+        attendees = _require(b.attendees or None, "task.attendees_required")
         names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(attendees))).all())
         if missing := sorted(set(attendees) - set(names)):
-            raise Invalid(f"user {', '.join(map(str, missing))} does not exist")
+            raise Invalid(key="record.not_found", params={"record": "user", "id": ", ".join(map(str, missing))})
         return "review_meeting", {"attendees": [names[i] for i in attendees],
-                                  "minutes": _require((b.minutes or "").strip() or None, "write the meeting's minutes")}
-    return "dispute_handled", {"note": _require(b.note.strip() or None, "say how the dispute was handled")}
+                                  "minutes": _require((b.minutes or "").strip() or None, "task.minutes_required")}
+    return "dispute_handled", {"note": _require(b.note.strip() or None, "task.dispute_note_required")}
 
 
 def _complete_db_only(session: Session, task, b: TaskCompletion, user: User) -> StepOut:
@@ -280,11 +282,13 @@ def _taken(session: Session, task_id: int, *, refused: Conflict | None = None) -
         session.rollback()
         if row.status == TaskStatus.DONE and row.completed_at is not None:
             at = row.completed_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
-            return Conflict(f"task {task_id} was already completed by {row.display_name or 'the system'} at {at} (China time)")
+            if row.display_name:
+                return Conflict(key="task.already_completed", params={"task_id": task_id, "by": row.display_name, "at": at})
+            return Conflict(key="task.already_completed_by_system", params={"task_id": task_id, "at": at})
         if row.status == TaskStatus.CANCELLED:
-            return Conflict(f"task {task_id} was cancelled")
+            return Conflict(key="task.cancelled", params={"task_id": task_id})
         if time.monotonic() >= deadline:
-            return refused or Conflict(f"task {task_id} is not open")
+            return refused or Conflict(key="task.not_open_now", params={"task_id": task_id})
         time.sleep(0.05)
 
 
@@ -293,7 +297,7 @@ def assessment_submission(actor: Actor, b: TaskCompletion) -> AssessmentSubmissi
     loss = None
     if actor.role == "finance":
         loss = LossAssessment(
-            commission_accrued=_require(b.commission_accrued, "finance must give the commission accrued"),
+            commission_accrued=_require(b.commission_accrued, "assessment.commission_required"),
             advertising_allocation=b.advertising_allocation or 0,
             opportunity_cost=b.opportunity_cost or 0,
         )
@@ -307,20 +311,20 @@ def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, ci
     """`case` has the case's customer_id (the row from task_and_case)."""
     if kind == "intake":
         customer = session.get(Customer, case.customer_id)
-        id_number = _require(b.id_number, "scan or type the buyer's ID number to verify identity")
-        mobile = _require(b.mobile, "give the buyer's mobile number for phone verification")
+        id_number = _require(b.id_number, "intake.id_required")
+        mobile = _require(b.mobile, "intake.mobile_required")
         try:
             id_ok, phone_ok = identity_matches(cipher, customer, id_number=id_number, mobile=mobile, today=date.today())
         except InvalidIdentity as e:
             raise Invalid(str(e)) from None
         if not id_ok:
-            raise Invalid("the ID number does not match the buyer on record")
+            raise Invalid(key="intake.id_mismatch")
         if not phone_ok:
-            raise Invalid("the mobile number does not match the buyer on record")
+            raise Invalid(key="intake.mobile_mismatch")
         return RefundCaseWorkflow.submit_intake, IntakeSubmission(
             actor=actor,
-            reasons=tuple(_require(b.reasons, "choose at least one main reason")),
-            willing_to_consider=_require(b.willing_to_consider, "record whether the buyer would consider alternatives"),
+            reasons=tuple(_require(b.reasons, "intake.reason_required")),
+            willing_to_consider=_require(b.willing_to_consider, "intake.willing_required"),
             id_verified=True,
             phone_verified=True,
             reason_text=b.reason_text,
@@ -329,9 +333,9 @@ def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, ci
     if kind == "assessment":
         return RefundCaseWorkflow.submit_assessment, assessment_submission(actor, b)
     if kind == "gm_approval":
-        return RefundCaseWorkflow.decide_gm, GmDecision(actor=actor, approve=_require(b.approve, "approve must be true or false"), note=b.note)
+        return RefundCaseWorkflow.decide_gm, GmDecision(actor=actor, approve=_require(b.approve, "task.approve_required"), note=b.note)
     if kind == "solution":
-        options = _require(b.options, "give the options offered to the buyer (at least two)")
+        options = _require(b.options, "solution.options_required")
         return RefundCaseWorkflow.offer_solution, SolutionOffer(
             actor=actor,
             options=tuple(
@@ -340,21 +344,21 @@ def _workflow_step(kind: str, b: TaskCompletion, actor: Actor, case, session, ci
         )
     if kind == "choice" and b.refused:
         if b.option is not None:
-            raise Invalid("give either the option the buyer chose or that they refused every option, not both")
+            raise Invalid(key="choice.option_and_refusal")
         return RefundCaseWorkflow.record_refusal, BuyerRefusal(actor=actor, note=b.note)
     if kind == "void_approval":
         return RefundCaseWorkflow.decide_void, VoidDecision(
-            actor=actor, approve=_require(b.approve, "approve must be true or false"), note=b.note)
+            actor=actor, approve=_require(b.approve, "task.approve_required"), note=b.note)
     if kind == "choice":
         if b.new_customer_id is not None and session.get(Customer, b.new_customer_id) is None:
-            raise Invalid(f"customer {b.new_customer_id} does not exist; register the replacement buyer first")
+            raise Invalid(key="choice.replacement_unknown", params={"customer_id": b.new_customer_id})
         return RefundCaseWorkflow.record_choice, BuyerChoice(
-            actor=actor, kind=_require(b.option, "record which option the buyer chose (A, B or C)"), new_customer_id=b.new_customer_id, note=b.note
+            actor=actor, kind=_require(b.option, "choice.option_required"), new_customer_id=b.new_customer_id, note=b.note
         )
     if kind == "contract_cancellation":
         return RefundCaseWorkflow.confirm_contract_cancelled, ContractCancellation(actor=actor, note=b.note)
     if kind == "archive":
         return RefundCaseWorkflow.submit_archive, ArchiveSubmission(
-            actor=actor, summary=_require(b.summary, "the archive needs a summary for the knowledge base"), lessons=b.lessons
+            actor=actor, summary=_require(b.summary, "archive.summary_required"), lessons=b.lessons
         )
-    raise Conflict(f"tasks of kind {kind} cannot be completed here")
+    raise Conflict(key="task.kind_not_here", params={"kind": kind})

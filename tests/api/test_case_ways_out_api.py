@@ -50,6 +50,8 @@ async def test_withdraw_puts_the_unit_back_and_after_the_outcome_is_409(world, s
         assert s.get(Unit, sc.unit_id).state == "subscribed"
     status, body = await post(api, "manager", f"/api/refund-cases/{cid}/withdraw", {"reason": "again"})
     assert status == 409 and "outcome" in body["message"]
+    # The workflow's refusal carries its stable code to the API, worded in Chinese too.
+    assert body["key"] == "case.withdraw_after_outcome" and body["message_zh"] == "案件已有结果，不能再撤回"
     detail = (await api.get("manager", f"/api/refund-cases/{cid}")).json()
     assert detail["outcome"]["path"] == "withdrawn"
 

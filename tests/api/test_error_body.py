@@ -1,6 +1,7 @@
-"""Issue 10: every error response has one body — `{"code", "message", "errors", "detail"}`, `detail` equal to
-`message` — whatever produced it: request validation, a service rule, require_roles, the token check, an
-unknown route or method, an upload too large, a database that is down, or a bug (500, nothing leaked)."""
+"""Issue 10: every error response has one body — `{"code", "message", "errors", "detail", "key", "params",
+"message_zh"}`, `detail` equal to `message` — whatever produced it: request validation, a service rule,
+require_roles, the token check, an unknown route or method, an upload too large, a database that is down, or a
+bug (500, nothing leaked). Its codes: tests/api/test_error_codes.py."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def error_body(r, status: int, code: str) -> dict:
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
     ErrorBody.model_validate(body)
-    assert {"code", "message", "errors", "detail"} <= set(body)
+    assert {"code", "message", "errors", "detail", "key", "params", "message_zh"} <= set(body)
     assert body["code"] == code and body["detail"] == body["message"] and body["message"]
+    assert body["key"] and isinstance(body["params"], dict) and body["message_zh"]
     return body
 
 
@@ -103,6 +105,9 @@ async def test_a_busy_record_is_409_with_retry_after():
     r = await service_error(None, Conflict("another request is changing the same record", retry_after=1))
     assert r.status_code == 409 and r.headers["Retry-After"] == "1"
     assert r.body.startswith(b'{"code":"conflict","message":"another request is changing the same record"')
+    r = await service_error(None, Conflict(key="record.busy", retry_after=1))
+    assert r.status_code == 409 and r.headers["Retry-After"] == "1"
+    assert b'"key":"record.busy"' in r.body
 
 
 async def test_with_the_database_down_the_answer_is_503_unavailable_with_retry_after(dev_env, factory):
@@ -133,5 +138,6 @@ async def test_a_bug_is_logged_and_answered_500_without_its_details(dev_env, cap
         assert "hunter2" not in r.text and "RuntimeError" not in r.text and "secret" not in r.text
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         ref = body["message"].split("reference ")[1].split(")")[0]
+        assert body["key"] == "service.internal_error" and body["params"] == {"ref": ref} and ref in body["message_zh"]
         logged = [rec for rec in caplog.records if ref in rec.getMessage()]
         assert logged and logged[0].exc_info and "hunter2" in str(logged[0].exc_info[1])

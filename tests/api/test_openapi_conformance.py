@@ -262,7 +262,8 @@ async def test_every_operation_answers_as_its_openapi_document_says(http, confor
 async def test_every_error_response_is_documented_with_the_one_error_body(http):
     doc = (await http.get("/openapi.json")).json()
     assert "HTTPValidationError" not in str(doc) and "ValidationError" not in doc["components"]["schemas"]
-    assert doc["components"]["schemas"]["ErrorBody"]["required"] == ["code", "message", "errors", "detail"]
+    assert doc["components"]["schemas"]["ErrorBody"]["required"] == [
+        "code", "message", "errors", "detail", "key", "params", "message_zh"]
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             responses, where = op["responses"], f"{method.upper()} {path}"
@@ -272,7 +273,7 @@ async def test_every_error_response_is_documented_with_the_one_error_body(http):
                     continue
                 schema = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
                 assert schema == "ErrorBody" or set(doc["components"]["schemas"][schema]["required"]) >= {
-                    "code", "message", "errors", "detail"}, where
+                    "code", "message", "errors", "detail", "key", "params", "message_zh"}, where
             if op.get("security"):
                 assert "WWW-Authenticate" in responses["401"]["headers"] and "403" in responses, where
             if "503" in responses:

@@ -17,6 +17,10 @@ export class ApiError extends Error {
     message: string,
     readonly errors: FieldError[] = [],
     readonly code = "",
+    /** the stable dotted code (domain/messages.py), its parameters, and the server's Chinese wording */
+    readonly key: string | null = null,
+    readonly params: Record<string, unknown> | null = null,
+    readonly message_zh: string | null = null,
   ) {
     super(message);
   }
@@ -58,7 +62,10 @@ async function send(path: string, options: CallOptions): Promise<Response> {
 }
 
 async function failure(res: Response): Promise<ApiError> {
-  let data: { message?: unknown; detail?: unknown; errors?: FieldError[]; code?: string } = {};
+  let data: {
+    message?: unknown; detail?: unknown; errors?: FieldError[]; code?: string;
+    key?: unknown; params?: unknown; message_zh?: unknown;
+  } = {};
   try {
     data = await res.json();
   } catch {
@@ -66,7 +73,10 @@ async function failure(res: Response): Promise<ApiError> {
   }
   const message =
     typeof data.message === "string" ? data.message : typeof data.detail === "string" ? data.detail : res.statusText;
-  return new ApiError(res.status, message, Array.isArray(data.errors) ? data.errors : [], data.code ?? "");
+  const params = data.params && typeof data.params === "object" ? (data.params as Record<string, unknown>) : null;
+  return new ApiError(res.status, message, Array.isArray(data.errors) ? data.errors : [], data.code ?? "",
+    typeof data.key === "string" ? data.key : null, params,
+    typeof data.message_zh === "string" ? data.message_zh : null);
 }
 
 /** The JSON answer of an API call (null for 204); an ApiError for any other status. */

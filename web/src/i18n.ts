@@ -1,8 +1,9 @@
 // vue-i18n: Chinese by default, English on a switch (kept in localStorage). Every string a person reads
-// comes from locales/; the API's English messages are translated by serverMessage.
+// comes from locales/; what the API says when it refuses is shown by its code (serverMessage), from the
+// catalogue generated out of domain/messages.py (locales/errors.ts).
 import { createI18n } from "vue-i18n";
 import en from "./locales/en";
-import { SERVER_ZH } from "./locales/server";
+import { ERROR_CATALOGUE, VOCABULARY, type CatalogueEntry } from "./locales/errors";
 import zh from "./locales/zh-CN";
 import type { Lang } from "./lib/format";
 
@@ -59,21 +60,158 @@ export function setLang(lang: Lang): void {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
 }
 
-/** A server message in the person's language: the known ones translated, the English kept beside. */
-export function serverMessage(detail: string | null | undefined, lang: Lang = currentLang()): string {
-  if (!detail) return "";
-  if (lang !== "zh") return detail;
-  for (const [english, chinese] of SERVER_ZH) if (detail.includes(english)) return `${chinese}（${detail}）`;
-  return detail;
+// ---------------------------------------------------------------- what the API says when it refuses
+
+/** The error body's fields a refusal is shown from (api/errors.py ErrorBody): `key` a code of the
+ * catalogue (or the category), `params` its parameters, `message` the English, `message_zh` the Chinese. */
+export interface ServerError {
+  message?: string | null;
+  key?: string | null;
+  params?: Record<string, unknown> | null;
+  message_zh?: string | null;
 }
 
-/** An escalation reason as the domain words it ("loss 69000.50 CNY exceeds 50000 CNY"), in Chinese. */
-export function reasonText(reason: string, lang: Lang = currentLang()): string {
+type Params = Record<string, unknown>;
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function kindOf(kind: string): [string, boolean] {
+  return kind.endsWith("[]") ? [kind.slice(0, -2), true] : [kind, false];
+}
+
+/** A parameter's words: a list joined, a vocabulary's code by its Chinese label (English keeps the code). */
+function word(value: unknown, kind: string, lang: Lang): string {
+  const [base, many] = kindOf(kind);
+  const sep = lang === "zh" ? "、" : ", ";
+  if (Array.isArray(value)) return value.map((v) => word(v, base, lang)).join(sep);
+  if (many) return word([value], base, lang);
+  const text = value === null || value === undefined ? "" : String(value);
+  return lang === "zh" ? (VOCABULARY[base]?.[text] ?? text) : text;
+}
+
+function sameNames(entry: CatalogueEntry, params: Params): boolean {
+  const want = Object.keys(entry.params);
+  const given = Object.keys(params);
+  return want.length === given.length && want.every((name) => name in params);
+}
+
+/** The words of a catalogue code with its parameters in `lang`; null for an unknown code, a category
+ * (generic) code, or parameters that are not exactly the code's. */
+export function renderMessage(key: string, params: Params | null | undefined, lang: Lang = currentLang()): string | null {
+  const entry = Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, key) ? ERROR_CATALOGUE[key] : undefined;
+  const given = params ?? {};
+  if (!entry || entry.generic || !sameNames(entry, given)) return null;
+  const one = entry.en_one && entry.plural && String(given[entry.plural]) === "1";
+  const template = lang === "zh" ? entry.zh : one ? entry.en_one! : entry.en;
+  return template.replace(PLACEHOLDER, (_, name: string) => word(given[name], entry.params[name], lang));
+}
+
+// Recognising an English message that came without its code (an older answer, or a string only): the whole
+// text must be what a template makes (domain/messages.py recognise does the same).
+const SCALAR: Record<string, string> = {
+  text: ".+?",
+  int: "-?\\d+",
+  id: "[0-9A-Za-z][0-9A-Za-z-]*",
+  amount: "-?\\d+(?:\\.\\d+)?",
+  date: "\\d{4}-\\d{2}-\\d{2}",
+};
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function pattern(kind: string): string {
+  const [base, many] = kindOf(kind);
+  const words = VOCABULARY[base];
+  const one = words
+    ? `(?:${Object.keys(words).sort((a, b) => b.length - a.length).map(escape).join("|")})`
+    : SCALAR[base] ?? SCALAR.text;
+  return many ? `${one}(?:, ${one})*` : one;
+}
+
+function convert(text: string, kind: string): unknown {
+  const [base, many] = kindOf(kind);
+  if (many) return text.split(", ").map((t) => convert(t, base));
+  if (base === "int" || (base === "id" && /^\d+$/.test(text))) return Number(text);
+  return text;
+}
+
+interface Recogniser {
+  key: string;
+  re: RegExp;
+  names: string[];
+  literal: number;
+}
+
+let recognisers: Recogniser[] | null = null;
+
+function allRecognisers(): Recogniser[] {
+  if (recognisers) return recognisers;
+  const out: Recogniser[] = [];
+  for (const [key, entry] of Object.entries(ERROR_CATALOGUE)) {
+    if (entry.generic) continue;
+    for (const template of [entry.en, entry.en_one]) {
+      if (!template) continue;
+      const names: string[] = [];
+      let source = "";
+      let at = 0;
+      for (const m of template.matchAll(PLACEHOLDER)) {
+        source += escape(template.slice(at, m.index)) + `(${pattern(entry.params[m[1]])})`;
+        names.push(m[1]);
+        at = m.index! + m[0].length;
+      }
+      source += escape(template.slice(at));
+      out.push({ key, re: new RegExp(`^${source}$`, "s"), names, literal: template.replace(PLACEHOLDER, "").length });
+    }
+  }
+  recognisers = out.sort((a, b) => b.literal - a.literal); // the most specific template first
+  return recognisers;
+}
+
+/** The code and parameters of an English message a catalogue template makes, or null. */
+export function recogniseMessage(text: string | null | undefined): { key: string; params: Params } | null {
+  if (!text) return null;
+  for (const r of allRecognisers()) {
+    const m = r.re.exec(text);
+    if (!m) continue;
+    const params: Params = {};
+    r.names.forEach((name, i) => (params[name] = convert(m[i + 1], ERROR_CATALOGUE[r.key].params[name])));
+    return { key: r.key, params };
+  }
+  return null;
+}
+
+/** What the API said, in the person's language.
+ *
+ * Given the error body (or an error carrying its `key`, `params`, `message_zh`): the words of its code with
+ * its parameters; for a code this catalogue does not know (or a category), `message_zh` in Chinese and
+ * `message` in English.
+ * Given only the English (callers that have nothing else): in Chinese, the words of the code it is the
+ * template of, with the English kept beside (`中文（English）`); anything else as it came. */
+export function serverMessage(source: string | ServerError | null | undefined, lang: Lang = currentLang()): string {
+  if (!source) return "";
+  if (typeof source === "string") {
+    if (lang !== "zh") return source;
+    const found = recogniseMessage(source);
+    const chinese = found && renderMessage(found.key, found.params, "zh");
+    return chinese ? `${chinese}（${source}）` : source;
+  }
+  const english = source.message ?? "";
+  if (source.key) {
+    const text = renderMessage(source.key, source.params, lang);
+    if (text !== null) return text;
+  } else if (english) {
+    const found = recogniseMessage(english);
+    const text = found && renderMessage(found.key, found.params, lang);
+    if (text) return text;
+  }
+  if (lang === "zh" && source.message_zh) return source.message_zh;
+  return english;
+}
+
+/** An escalation reason as the domain words it ("loss 69000.50 CNY exceeds 50000 CNY", or its code), in the
+ * person's language. */
+export function reasonText(reason: string | { code: string; params?: Params }, lang: Lang = currentLang()): string {
+  if (typeof reason !== "string") return renderMessage(reason.code, reason.params ?? {}, lang) ?? reason.code;
   if (lang !== "zh") return reason;
-  const m = /^loss ([\d.]+) CNY exceeds ([\d.]+) CNY$/.exec(reason);
-  if (m) return `经济损失 ${m[1]} 元，超过 ${m[2]} 元`;
-  const hit = SERVER_ZH.find(([english]) => reason === english);
-  return hit ? hit[1] : reason;
+  const found = recogniseMessage(reason);
+  return (found && found.key.startsWith("escalation.") && renderMessage(found.key, found.params, "zh")) || reason;
 }
 
 /** The refund quote's explanation (domain/refund.py quote_refund), in Chinese: "tier deposit_paid:
