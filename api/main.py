@@ -30,6 +30,7 @@ from api.routes import (
     evidence,
     followups,
     inventory,
+    knowledge,
     legal_holds,
     lookup,
     me,
@@ -39,6 +40,7 @@ from api.routes import (
     reception,
     refund_cases,
     refund_instructions,
+    reports,
     robots,
     sales_policy,
     stats,
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
                    stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots,
                    policies, legal_holds, sales_policy, reception, discounts, price_lists, work_calendar,
-                   commissions):
+                   commissions, reports, knowledge):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
     app.include_router(notifications.settings_router)

@@ -11,6 +11,7 @@ from db import (  # noqa: F401
     followup_models,
     idempotency_models,
     inventory_models,
+    knowledge_models,
     models,
     notice_models,
     org_models,

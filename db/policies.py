@@ -82,7 +82,7 @@ def field_errors(errors: list[FieldError], prefix: str = "body.body") -> list[di
             for e in errors]
 
 
-def _invalid(errors: list[FieldError]) -> Invalid:
+def invalid(errors: list[FieldError]) -> Invalid:
     err = Invalid(f"the policy has {len(errors)} problem{'s' if len(errors) != 1 else ''}: "
                   + "; ".join(e.message for e in errors[:3]) + ("; …" if len(errors) > 3 else ""))
     err.errors = tuple(field_errors(errors))
@@ -149,7 +149,7 @@ def approve(session: Session, *, approver: User, version: str, now: datetime) ->
                         "(four eyes)")
     errors = validate_body(row.body)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     row.status, row.approved_by_id, row.approved_at = "approved", approver.id, now
     row.approved_by = approver.display_name or approver.username
     row.updated_at = now
@@ -184,6 +184,8 @@ def discard(session: Session, *, user: User, version: str, now: datetime) -> Ref
         raise Conflict(f"version {version} is {row.status}: a published version stays on record")
     if row.status == "draft" and row.author_id != user.id:
         raise Forbidden(f"version {version} is {_name(session, row.author_id)}'s draft: only its author discards it")
+    if row.status == "approved" and "legal" not in user.access.roles:  # type: ignore[attr-defined]
+        raise Forbidden(f"version {version} is approved: only legal discards it")
     row.status, row.updated_at = "discarded", now
     session.flush()
     return row

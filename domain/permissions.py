@@ -37,6 +37,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "discount_approvals": ("manager", "citygm", "hqrisk"),
     "finance_desk": ("finance", "manager", "citygm"),  # contracts, instalments, receipts, mortgages pipeline
     "calendar": ("ops", "admin"),  # the statutory holiday schedule of a new year
+    # Insight (issue 16).
+    "reports": ("manager", "citygm", "hqrisk", "ops", "marketing", "finance"),  # SLA, reasons, money, keywords
+    "dashboard": ("manager", "citygm", "hqrisk", "ops"),  # the live dashboard
+    "scripts": ("marketing", "legal", "manager", "frontdesk", "sales", "finance"),  # 话术 (written by marketing/legal)
+    "knowledge": STAFF,  # search over archived cases
 }
 
 

@@ -18,6 +18,7 @@ from db import policies
 from db.errors import Forbidden, Invalid, NotFound
 from db.models import Project, RefundPolicyVersion, User
 from domain.permissions import ACTIONS
+from domain.notify import reminder_points
 from domain.policy import FIELD_LABELS, compare, public_rules, validate_body
 from domain.refund import RefundPolicy, policy_from_body, policy_to_body
 
@@ -132,10 +133,7 @@ def _may_author(session, user: User, scope: str, city_company_id: int | None, pr
 def _validated(body: dict[str, Any]) -> dict[str, Any]:
     errors = validate_body(body)
     if errors:
-        err = Invalid(f"the policy has {len(errors)} problem{'s' if len(errors) != 1 else ''}: "
-                      + "; ".join(e.message for e in errors[:3]) + ("; …" if len(errors) > 3 else ""))
-        err.errors = tuple(policies.field_errors(errors))
-        raise err
+        raise policies.invalid(errors)
     return body
 
 
@@ -222,7 +220,10 @@ def publish(version: VersionPath, data: PublishIn, session: SessionDep,
     now = _now()
     at = data.effective_from
     if at is not None and at.tzinfo is None:
-        raise Invalid("effective_from needs a time zone (e.g. 2027-01-01T00:00:00+08:00)")
+        err = Invalid("effective_from needs a time zone (e.g. 2027-01-01T00:00:00+08:00)")
+        err.errors = ({"field": "body.effective_from", "code": "timezone",
+                       "message": "effective_from needs a time zone (e.g. 2027-01-01T00:00:00+08:00)"},)
+        raise err
     row = policies.get(session, version)
     _may_author(session, user, row.scope, row.city_company_id, row.project_id)
     row = policies.publish(session, publisher=user, version=version, effective_from=at, now=now)
@@ -254,4 +255,5 @@ def public_page(session, *, project_id: int | None, version: str | None) -> dict
         "version": row.version, "approved_by": row.approved_by or "", "published_at": row.published_at,
         "effective_from": row.effective_from, "scope": row.scope, "scope_name": listed["scope_name"],
         "state": listed["state"], **policy_to_body(policy), "rules": rules["en"], "rules_zh": rules["zh"],
+        "reminder_points": list(reminder_points(row.body)),
     }

@@ -126,8 +126,13 @@ class RefundPolicyOut(BaseModel):
     choice_working_days: int | None
     contract_cancellation_working_days: int | None
     refund_payment_working_days: int | None
+    rework_minutes: int
+    escalation_response_minutes: int
+    review_meeting_minutes: int
     max_offer_rounds: int
     retention_pool_share: Decimal
+    reminder_points: list[int] = Field(description="per cent of each clock at which its holder is reminded, then "
+                                                   "the breach (100)")
     tiers: list[PolicyTierOut]
     rules: list[str]
     rules_zh: list[str] = Field(description="the same rules in Chinese, for the 公示 page in Chinese")

@@ -76,7 +76,7 @@ def test_the_cursor_round_trips_and_refuses_what_it_did_not_give_out():
 
 def test_actions_follow_the_roles():
     assert actions_of(["frontdesk"]) == ["intake", "cases", "board", "qr", "evidence", "reception", "rotation", "partners",
-                                         "my_customers"]
+                                         "my_customers", "scripts", "knowledge"]
     assert "revise_loss" in actions_of(["finance"]) and "revise_loss" not in actions_of(["legal"])
     assert actions_of([]) == []
     assert set(actions_of(["ops"])) == {a for a, roles in ACTIONS.items() if "ops" in roles}

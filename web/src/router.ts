@@ -32,6 +32,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
   { path: "/delegation", name: "delegation", component: () => import("./views/DelegationView.vue"), meta: { access: "cases" } },
   { path: "/robots", name: "robots", component: () => import("./views/RobotsView.vue"), meta: { access: "robots" } },
+  { path: "/policies", name: "policies", component: () => import("./views/PoliciesView.vue"), meta: { access: "policies" } },
   // The sales office's daily workspace (issue 15).
   { path: "/reception", name: "reception", component: () => import("./views/ReceptionView.vue"), meta: { access: "reception" } },
   { path: "/rotation", name: "rotation", component: () => import("./views/RotationView.vue"), meta: { access: "rotation" } },
@@ -41,6 +42,11 @@ const routes: RouteRecordRaw[] = [
   { path: "/finance", name: "finance", component: () => import("./views/FinanceDeskView.vue"), meta: { access: "finance_desk" } },
   { path: "/calendar", name: "calendar", component: () => import("./views/CalendarView.vue"), meta: { access: "calendar" } },
   { path: "/customers", name: "customers", component: () => import("./views/MyCustomersView.vue"), meta: { access: "my_customers" } },
+  // Insight (issue 16).
+  { path: "/reports", name: "reports", component: () => import("./views/ReportsView.vue"), meta: { access: "reports" } },
+  { path: "/dashboard", name: "dashboard", component: () => import("./views/DashboardView.vue"), meta: { access: "dashboard" } },
+  { path: "/scripts", name: "scripts", component: () => import("./views/ScriptsView.vue"), meta: { access: "scripts" } },
+  { path: "/knowledge", name: "knowledge", component: () => import("./views/KnowledgeView.vue"), meta: { access: "knowledge" } },
   { path: "/customer/:id", name: "customer", component: () => import("./views/CustomerView.vue"), props: true },
   {
     path: "/settings/notifications",
@@ -66,12 +72,17 @@ export const NAV: { name: string; label: string; access?: string }[] = [
   { name: "approvals", label: "nav_approvals", access: "discount_approvals" },
   { name: "finance", label: "nav_finance", access: "finance_desk" },
   { name: "calendar", label: "nav_calendar", access: "calendar" },
+  { name: "dashboard", label: "nav_dashboard", access: "dashboard" },
+  { name: "reports", label: "nav_reports", access: "reports" },
+  { name: "knowledge", label: "nav_knowledge", access: "knowledge" },
+  { name: "scripts", label: "nav_scripts", access: "scripts" },
   { name: "refunds", label: "nav_refunds", access: "refunds" },
   { name: "qr", label: "nav_qr", access: "qr" },
   { name: "delegation", label: "nav_delegation", access: "cases" },
   { name: "notice-settings", label: "nav_notice_settings", access: "cases" },
   { name: "robots", label: "nav_robots", access: "robots" },
   { name: "admin", label: "nav_admin", access: "admin" },
+  { name: "policies", label: "nav_policies", access: "policies" },
   { name: "policy", label: "nav_policy" },
 ];
 

@@ -56,7 +56,8 @@ export function mayDo(me: Me | null | undefined, what: string, projectId?: numbe
 const KNOWN_ACTIONS = new Set([
   "intake", "cases", "board", "warnings", "stats", "refunds", "qr", "evidence", "temporal", "revise_loss",
   "reassign_tasks", "admin", "robots", "legal_holds", "policies", "author_policy", "reception", "rotation",
-  "partners", "my_customers", "subscribe", "discount_approvals", "finance_desk", "calendar",
+  "partners", "my_customers", "subscribe", "discount_approvals", "finance_desk", "calendar", "reports", "dashboard",
+  "scripts", "knowledge",
 ]);
 
 /** May this role answer this warning (the manager and HQ risk always; else its responder or escalation). */
