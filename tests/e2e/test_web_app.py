@@ -495,8 +495,10 @@ def check_screen(page: Page, name: str, screenshot: Path | None = None) -> None:
     raw = sorted(set(RAW.findall(text)))
     where = [line for line in text.splitlines() if RAW.search(line)][:8]
     assert raw == [], f"{name}: raw identifiers or English on a Chinese screen: {raw} in {where}"
-    # Settle colour transitions (a button fading from its hover shade is no state a person reads).
+    # Settle colour transitions (a button fading from its hover or loading shade is no state a person reads):
+    # with transitions off, axe reads each element's final colours, never one caught mid-fade.
     page.mouse.move(0, 0)
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
     page.wait_for_timeout(300)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
