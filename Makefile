@@ -49,11 +49,14 @@ bench: venv web browser
 	$(BIN)/python -m scripts.bench_inbox
 	$(BIN)/python -m scripts.bench_notices
 	$(BIN)/python -m scripts.bench_web
+	$(BIN)/python -m scripts.bench_reports
+	$(BIN)/python -m scripts.bench_knowledge
 
 # Re-record the workflow histories that the replay test runs (commit the result).
 histories: venv
 	$(BIN)/python -m scripts.record_histories
 	$(BIN)/python -m scripts.record_followup_histories
+	$(BIN)/python -m scripts.record_discount_histories
 
 # Regenerate the lock file from pyproject's direct dependencies (needs the registry).
 lock:

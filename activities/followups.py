@@ -35,9 +35,14 @@ from workflows.followup_contracts import (
 )
 
 
-def load_calendar_overrides(session: Session) -> dict:
-    """The override table as {date: is_workday}; callers pass it into workflow inputs."""
-    return {row.day: row.is_workday for row in session.scalars(select(CalendarOverride))}
+def load_calendar_overrides(session: Session, *, since=None) -> dict:
+    """The override table as {date: is_workday} (from `since` on, when given: an entered year is written
+    out day by day, so a workflow's input carries only the days it can reach); callers pass it into
+    workflow inputs."""
+    stmt = select(CalendarOverride)
+    if since is not None:
+        stmt = stmt.where(CalendarOverride.day >= since)
+    return {row.day: row.is_workday for row in session.scalars(stmt)}
 
 
 class FollowupActivities:

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import errors, temporal_calls
+from api import errors, observability, temporal_calls
 from api.deps import Gate
 from api.routes import (
     admin,
@@ -92,13 +92,15 @@ def docs_page(openapi_url: str, title: str) -> tuple[bytes, str]:
     return html, csp
 
 
-def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None,
+               tracer_provider=None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for the embedded PostgreSQL)")
+        observability.configure_logging("api", fmt=settings.log_format, level=settings.log_level)
         # Threads and connections, sized together (docs/decisions.md, "Bounded waits"): a sync route runs
         # on one of api_threads tokens and holds at most one connection, and no request holds a
         # connection between two thread hops, so with pool_size + max_overflow >= api_threads a route
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             statement_timeout_ms=settings.db_statement_timeout_ms,
             idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
         )
+        observability.instrument_engine(engine, app.state.tracer_provider)
         temporal_calls.configure(rpc_timeout_s=settings.temporal_rpc_timeout_s,
                                  call_timeout_s=settings.temporal_call_timeout_s)
         app.state.registration_gate = Gate(
@@ -125,7 +128,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         app.state.session_factory = make_session_factory(engine)
         app.state.cipher = PiiCipher(settings.data_key, settings.blind_index_key)
         app.state.temporal = temporal_client or await Client.connect(
-            settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+            settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
+            interceptors=observability.temporal_interceptors(app.state.tracer_provider),
         )
         yield
         engine.dispose()
@@ -134,6 +138,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, description=API_DESCRIPTION)
 
     errors.install(app, pool_timeout_s=settings.db_pool_timeout_s)
+    # /metrics, request ids and the access line, and (OTEL_EXPORTER_OTLP_ENDPOINT set) FastAPI's spans.
+    observability.install(app, settings, provider=tracer_provider)
 
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
                    stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots,

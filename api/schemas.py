@@ -89,6 +89,9 @@ class TaskCompletion(RequestModel):
     commission_accrued: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     advertising_allocation: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     opportunity_cost: MoneyIn | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    # Finance's figures that differ from the estimate from the records (GET /api/refund-cases/{id}/loss-estimate):
+    # why, recorded with both figures in the case's timeline (event loss_override).
+    override_reason: str | None = Field(default=None, max_length=2000)
     proposed_share: Decimal | None = Field(default=None, ge=0, le=1, max_digits=5, decimal_places=4)
     contract_confirmed: bool | None = None
     # legal
@@ -235,6 +238,9 @@ class CaseDetail(CaseSummary):
     workflow_id: str
     temporal_ui_url: str
     open_tasks: list[TaskOut]
+    origin: str | None = Field(default=None, description="where the case came from when not the front desk: "
+                               "`loan_rejected: <cause>` (a mortgage rejected), `inability` or `transfer_intent` (the "
+                               "payment follow-up); the intake form starts from it")
     still_open: list[StillOpen] = Field(default_factory=list, description="a closed case: the tasks that outlive its "
                                         "closing (refund payment, review meeting, escalations, a dispute) and why")
     refund_preview: RefundPreview | None = None

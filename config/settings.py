@@ -115,6 +115,26 @@ class Settings(BaseSettings):
     registration_concurrency: int = Field(default=8, ge=1)
     registration_wait_s: float = Field(default=15.0, gt=0)
 
+    # ---- observability (docs/decisions.md, "Observability"; README "Observability") -----------------
+    # Logs: one JSON object per line on stderr ("console": the same fields, readable, for a terminal).
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Traces: exported over OTLP/HTTP to this base URL (e.g. http://otel-collector:4318; /v1/traces is
+    # appended). Empty: tracing is off — no instrumentation is installed at all.
+    otel_exporter_otlp_endpoint: str = ""
+    # The business metrics on /metrics are read from PostgreSQL at scrape time; a scrape within this many
+    # seconds of the last one is answered from the last reading (several scrapers, several API processes).
+    metrics_cache_s: float = Field(default=10.0, ge=0)
+    # The worker's Temporal SDK metrics (Prometheus text) on http://WORKER_METRICS_HOST:WORKER_METRICS_PORT/metrics;
+    # 0: not served.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_driver(cls, v: str) -> str:

@@ -42,6 +42,8 @@ class Contract(Base):
     loan_disbursed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     loan_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     payment_method: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # The payment follow-up (workflow id) that runs off this contract's instalments: one per contract.
+    payment_followup_id: Mapped[str | None] = mapped_column(String(96), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.commissions import accrue_commission
 from db.contract_models import Contract, Instalment, Receipt, ReceiptAllocation
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.ledger import set_unit_state
 from db.reminders import schedule_filing, schedule_instalments
+from db.work_calendar import filing_deadline
 from db.models import Subscription, SubscriptionStatus, Unit, UnitState, User
 from domain.late_fee import DEFAULT_DAILY_RATE
 from domain.payments import (
@@ -25,11 +27,16 @@ from domain.payments import (
     PlannedInstalment,
     allocate,
     contract_stage,
-    filing_due,
     validate_plan,
 )
 from domain.refund import ContractStage, money
 from domain.units import TransitionError, check_transition
+
+
+def _field_invalid(field: str, code: str, message: str) -> Invalid:
+    err = Invalid(message)
+    err.errors = ({"field": f"body.{field}", "code": code, "message": message},)
+    return err
 
 
 def get_contract(session: Session, *, contract_id: int, for_update: bool = False) -> Contract:
@@ -77,7 +84,7 @@ def sign_contract(
         daily_late_fee_rate=daily_late_fee_rate,
         signed_on=signed_on,
         signed_by=signer.id,
-        filing_due=filing_due(signed_on),
+        filing_due=filing_deadline(session, signed_on)[0],  # 30 days, then art. 203 on the calendar in force
     )
     session.add(c)
     try:
@@ -89,6 +96,7 @@ def sign_contract(
     set_unit_state(session, unit, to_state, actor=signer.username, reason=f"网签 合同 {c.contract_no}")
     schedule_filing(session, contract_id=c.id, contract_no=c.contract_no, unit_id=unit.id, customer_id=sub.customer_id,
                     signer_id=signer.id, filing_due=c.filing_due, now=datetime.now(timezone.utc))
+    accrue_commission(session, c)  # commission at the sales policy's rates in force now (db/commissions.py)
     session.flush()
     return c
 
@@ -184,6 +192,9 @@ def set_payment_plan(
         raise Invalid(str(e)) from None
     if PaymentMethod(method) not in LOAN_METHODS and c.loan_disbursed_at is not None:
         raise Conflict(f"a loan was already disbursed for contract {c.contract_no}; the plan must include a loan")
+    if c.payment_followup_id is not None:
+        raise Conflict(f"contract {c.contract_no} is followed up by payment plan {c.payment_followup_id}; "
+                       "its instalments can no longer be replaced")
     if session.scalar(select(func.count()).select_from(Receipt).where(Receipt.contract_id == c.id)):
         raise Conflict(f"contract {c.contract_no} already has receipts; its payment plan can no longer be replaced")
     for old in instalments_of(session, contract_id=c.id):
@@ -203,7 +214,8 @@ def set_payment_plan(
 
 
 def record_receipt(
-    session: Session, *, contract_id: int, amount: Decimal, received_on: date, reference: str, actor: User, today: date
+    session: Session, *, contract_id: int, amount: Decimal, received_on: date, reference: str, actor: User, today: date,
+    date_field: str = "received_on",
 ) -> Receipt:
     """Finance records money received; it is allocated to the instalments oldest due first, each late part
     with its late fee (domain.payments.allocate). An overpayment is refused (Invalid)."""
@@ -215,7 +227,10 @@ def record_receipt(
     if sub.status != SubscriptionStatus.ACTIVE:
         raise Conflict(f"subscription {sub.id} is {sub.status}; receipts are no longer taken on contract {c.contract_no}")
     if received_on > today:
-        raise Invalid(f"the receipt date {received_on} is in the future")
+        raise _field_invalid(date_field, "future", f"the receipt date {received_on} is in the future")
+    if received_on < c.signed_on:
+        raise _field_invalid(date_field, "before_contract",
+                             f"the receipt date {received_on} is before the contract was signed ({c.signed_on})")
     rows = instalments_of(session, contract_id=c.id)
     if not rows:
         raise Conflict(f"contract {c.contract_no} has no payment plan yet; set one before recording receipts")
@@ -270,3 +285,21 @@ def contract_figures(session: Session, *, subscription_id: int) -> tuple[Contrac
         return None
     stage = ContractStage(contract_stage(loan_disbursed=c.loan_disbursed_at is not None))
     return stage, money(Decimal(c.deposit_amount) + received_total(session, contract_id=c.id))
+
+
+def claim_payment_followup(session: Session, *, contract_id: int, followup_id: str) -> tuple[Contract, list[Instalment]]:
+    """Mark the contract's one payment follow-up (locked row): Conflict naming the first when it has one,
+    Conflict when there is no plan or nothing is left to pay. The open instalments are returned."""
+    c = get_contract(session, contract_id=contract_id, for_update=True)
+    if c.payment_followup_id is not None:
+        raise Conflict(f"contract {c.contract_no} is already followed up by payment plan {c.payment_followup_id}; "
+                       "one plan per contract")
+    rows = instalments_of(session, contract_id=c.id)
+    if not rows:
+        raise Conflict(f"contract {c.contract_no} has no payment plan yet; set its instalments first")
+    open_ = [r for r in rows if Decimal(r.amount_paid) < Decimal(r.amount_due)]
+    if not open_:
+        raise Conflict(f"contract {c.contract_no} is paid in full; there is nothing to follow up")
+    c.payment_followup_id = followup_id
+    session.flush()
+    return c, open_

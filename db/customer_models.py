@@ -8,6 +8,7 @@ look-up indexes on it that the customer search needs), so the refund core's sche
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -16,13 +17,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, Customer, JsonB
+from db.models import Base, Customer, JsonB, Money
 
 # Name-prefix search (`?q=`) and the consultant's own list.
 Index("ix_customers_name_prefix", Customer.__table__.c.name, postgresql_ops={"name": "varchar_pattern_ops"})
@@ -119,3 +121,26 @@ class CustomerReveal(Base):
     revealed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     revealed_by_role: Mapped[str] = mapped_column(String(16))
     revealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CustomerNeeds(Base):
+    """1:1 with customers: what the customer is looking for (issue 15). Every field is optional: a consultant
+    fills in what they learnt. Budget is the total price in CNY; area the gross area (建筑面积) in m²; layouts
+    free labels (三室两厅, 3房…); purpose and concerns codes of domain/customers.py (PURPOSES, CONCERNS)."""
+
+    __tablename__ = "customer_needs"
+    __table_args__ = (
+        CheckConstraint("budget_min IS NULL OR budget_max IS NULL OR budget_min <= budget_max", name="needs_budget_range"),
+        CheckConstraint("area_min IS NULL OR area_max IS NULL OR area_min <= area_max", name="needs_area_range"),
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    budget_min: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    budget_max: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    layouts: Mapped[list] = mapped_column(JsonB, default=list)
+    area_min: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    area_max: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    concerns: Mapped[list] = mapped_column(JsonB, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -440,3 +440,248 @@ def next_appointment(session: Session, customer_id: int, now: datetime) -> datet
             CustomerFollowUp.customer_id == customer_id, CustomerFollowUp.next_appointment_at >= now,
         )
     )
+
+
+# --- needs, the consultant's list, import (issue 15) ------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+from db.customer_models import CustomerNeeds  # noqa: E402
+from domain.calendar import CHINA  # noqa: E402
+
+
+def needs_error(errors: list[tuple[str, str]], *, prefix: str = "body.") -> Invalid:
+    """A 422 with one item per field: what is wrong with it, in words."""
+    err = Invalid("; ".join(f"{f}: {m}" for f, m in errors))
+    err.errors = tuple({"field": f"{prefix}{f}", "code": "invalid", "message": m} for f, m in errors)
+    return err
+
+
+def needs_of(session: Session, customer_id: int) -> CustomerNeeds | None:
+    return session.get(CustomerNeeds, customer_id)
+
+
+def set_needs(session: Session, customer: Customer, needs: rules.Needs, *, actor: User) -> CustomerNeeds:
+    """Replace the customer's needs (one row per customer); flushes only."""
+    row = session.get(CustomerNeeds, customer.id, with_for_update=True)
+    if row is None:
+        row = CustomerNeeds(customer_id=customer.id)
+        session.add(row)
+    row.budget_min, row.budget_max = needs.budget_min, needs.budget_max
+    row.layouts, row.area_min, row.area_max = list(needs.layouts), needs.area_min, needs.area_max
+    row.purpose, row.concerns, row.note = needs.purpose, list(needs.concerns), needs.note
+    row.updated_by, row.updated_at = actor.id, datetime.now(timezone.utc)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class MyCustomerRow:
+    customer: Customer
+    last_contact_at: datetime | None
+    appointment_at: datetime | None
+    appointment_note: str | None
+    state: str
+
+
+_LAST_CONTACT = text("""
+    SELECT c.id,
+           GREATEST((SELECT max(v.visited_at) FROM customer_visits v WHERE v.customer_id = c.id),
+                    (SELECT max(k.called_at) FROM customer_calls k WHERE k.customer_id = c.id),
+                    (SELECT max(f.at) FROM customer_follow_ups f WHERE f.customer_id = c.id)) AS last_contact,
+           b.next_appointment_at, b.note
+      FROM customers c
+      LEFT JOIN LATERAL (SELECT f.next_appointment_at, f.note FROM customer_follow_ups f
+                          WHERE f.customer_id = c.id AND f.next_appointment_at IS NOT NULL
+                          ORDER BY f.at DESC, f.id DESC LIMIT 1) b ON true
+     WHERE c.id = ANY(:ids)
+""")
+
+
+def my_customers(session: Session, *, viewer: User, consultant_id: int | None, now: datetime,
+                 state: str | None = None) -> list[MyCustomerRow]:
+    """The customers a person works with: a consultant their own; front desk and a manager every customer they
+    may see (or one consultant's). Each with the last contact (visit, call or follow-up) and the appointment
+    booked by the latest follow-up that booked one; due and overdue first (domain/customers.py)."""
+    conds = [_visible_to(viewer)]
+    if viewer.role == "sales":
+        conds.append(Customer.consultant_id == viewer.id)
+    elif consultant_id is not None:
+        conds.append(Customer.consultant_id == consultant_id)
+    customers = {c.id: c for c in session.scalars(select(Customer).where(*conds))}
+    if not customers:
+        return []
+    today = now.astimezone(CHINA).date()
+    out = []
+    for cid, last, appt, note in session.execute(_LAST_CONTACT, {"ids": sorted(customers)}).all():
+        st = rules.appointment_state(appt, last, now, today, CHINA)
+        if state is None or st == state:
+            out.append(MyCustomerRow(customers[cid], last, appt if st != "none" else None,
+                                     note if st != "none" else None, st))
+    out.sort(key=lambda r: rules.appointment_sort_key(r.state, r.appointment_at, r.last_contact_at, r.customer.id))
+    return out
+
+
+# --- import from XLSX / CSV: every row or none -------------------------------------------------------
+
+IMPORT_REQUIRED = ("name", "mobile", "channel")
+IMPORT_COLUMNS = ("name", "mobile", "id_type", "id_number", "channel", "consultant", "budget_min", "budget_max",
+                  "layouts", "area_min", "area_max", "purpose", "concerns", "note")
+# The Chinese headers a sales office's own sheet has, to the columns above.
+IMPORT_HEADERS = {"姓名": "name", "客户姓名": "name", "手机": "mobile", "手机号": "mobile", "证件类型": "id_type",
+                  "证件号": "id_number", "证件号码": "id_number", "身份证号": "id_number", "渠道": "channel",
+                  "来源渠道": "channel", "置业顾问": "consultant", "预算下限": "budget_min", "预算上限": "budget_max",
+                  "意向户型": "layouts", "户型": "layouts", "面积下限": "area_min", "面积上限": "area_max",
+                  "购房目的": "purpose", "置业目的": "purpose", "关注点": "concerns", "备注": "note"}
+
+
+def id_optional() -> bool:
+    """Whether a customer may be recorded without an ID number (the customers table allows it)."""
+    return bool(Customer.__table__.c.id_number_enc.nullable)
+
+
+def import_customers(session: Session, cipher: PiiCipher, *, project_id: int, rows: list[tuple[int, dict[str, Any]]],
+                     actor: User, today: date) -> list[Customer]:
+    """Create the customers of a sheet (with their needs). Any bad row — a missing or invalid field, a mobile or
+    ID already in the project or earlier in the file (by blind index) — and nothing is written; the error
+    names every bad row's line, column and reason. A consultant's import is theirs; a manager may name a
+    consultant (login) per row."""
+    from db.inventory import ImportRejected, RowError, _check_columns, _Row  # the unit import's reader
+
+    rows = [(line, {IMPORT_HEADERS.get(k, k): v for k, v in values.items()}) for line, values in rows]
+    _check_columns(rows, IMPORT_REQUIRED + (() if id_optional() else ("id_number",)))
+    errors: list[RowError] = []
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    seen_mobile: dict[str, int] = {}
+    seen_id: dict[str, int] = {}
+    consultants: dict[str, int | None] = {}
+    for line, values in rows:
+        r = _Row(line, values, errors)
+        name = r.text("name", max_len=64)
+        mobile_raw = r.text("mobile")
+        channel = r.text("channel")
+        id_number = r.text("id_number", required=not id_optional(), max_len=64)
+        id_type = r.text("id_type", required=False) or IdType.RESIDENT_ID.value
+        rec: dict[str, Any] = {"name": name.strip() if name else name, "channel": channel, "id_type": id_type}
+        if mobile_raw is not None:
+            try:
+                m = normalize_mobile(mobile_raw)
+            except InvalidIdentity as e:
+                r.err("mobile", str(e))
+            else:
+                rec["mobile"], rec["mobile_bidx"] = m, cipher.blind_index("mobile", m)
+                if rec["mobile_bidx"] in seen_mobile:
+                    r.err("mobile", f"the same mobile is already on line {seen_mobile[rec['mobile_bidx']]}")
+                seen_mobile.setdefault(rec["mobile_bidx"], line)
+        if id_number is not None:
+            try:
+                kind = IdType(id_type)
+                norm = normalize_id_number(kind, id_number, today=today)
+            except ValueError as e:  # InvalidIdentity is a ValueError too
+                r.err("id_number" if isinstance(e, InvalidIdentity) else "id_type",
+                      str(e) if isinstance(e, InvalidIdentity) else f"unknown ID type {id_type!r}")
+            else:
+                rec["id_number"], rec["id_bidx"] = norm, cipher.blind_index(f"id.{kind.value}", norm)
+                if rec["id_bidx"] in seen_id:
+                    r.err("id_number", f"the same ID number is already on line {seen_id[rec['id_bidx']]}")
+                seen_id.setdefault(rec["id_bidx"], line)
+        login = r.text("consultant", required=False, max_len=64)
+        rec["consultant_id"] = actor.id if actor.role == "sales" else None
+        if login is not None:
+            if actor.role == "sales" and login != actor.username:
+                r.err("consultant", "a consultant imports customers for themselves only")
+            elif actor.role != "sales":
+                if login not in consultants:
+                    u = session.scalar(select(User).where(User.username == login))
+                    ok = u is not None and u.active and "sales" in load_access(session, u.id).roles_in(project_id)
+                    consultants[login] = u.id if ok else None
+                if consultants[login] is None:
+                    r.err("consultant", f"{login} is not an active sales consultant of this project")
+                rec["consultant_id"] = consultants[login]
+        budget_min, budget_max = r.money("budget_min", required=False), r.money("budget_max", required=False)
+        area_min, area_max = r.money("area_min", required=False), r.money("area_max", required=False)
+        needs, faults = rules.check_needs(
+            budget_min=budget_min, budget_max=budget_max, layouts=rules.split_list(values.get("layouts")),
+            area_min=area_min, area_max=area_max, purpose=r.text("purpose", required=False),
+            concerns=rules.split_list(values.get("concerns")), note=r.text("note", required=False, max_len=2000) or "",
+        )
+        for f, m in faults:
+            r.err(f, m)
+        rec["needs"] = needs
+        parsed.append((line, rec))
+    # Already in the project (by blind index): serialise with concurrent registrations of the same numbers.
+    keys = sorted({rec[k] for _, rec in parsed for k in ("mobile_bidx", "id_bidx") if rec.get(k)})
+    for k in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": k})
+    if keys:
+        taken_mobile = set(session.scalars(select(Customer.mobile_bidx).where(
+            Customer.project_id == project_id, Customer.mobile_bidx.in_([r["mobile_bidx"] for _, r in parsed if r.get("mobile_bidx")]))))
+        taken_id = set(session.scalars(select(Customer.id_number_bidx).where(
+            Customer.project_id == project_id, Customer.id_number_bidx.in_([r["id_bidx"] for _, r in parsed if r.get("id_bidx")]))))
+        for line, rec in parsed:
+            if rec.get("mobile_bidx") in taken_mobile:
+                errors.append(RowError(line, "mobile", "a customer with this mobile is already registered in this project"))
+            if rec.get("id_bidx") in taken_id:
+                errors.append(RowError(line, "id_number", "a customer with this ID number is already registered in this project"))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.column)))
+    out = []
+    for _, rec in parsed:
+        has_id = rec.get("id_number") is not None
+        c = Customer(
+            name=rec["name"], id_type=IdType(rec["id_type"]).value if has_id else None,
+            id_number_enc=cipher.encrypt(rec["id_number"]) if has_id else None,
+            id_number_bidx=rec.get("id_bidx"), id_number_masked=mask_id_number(rec["id_number"]) if has_id else None,
+            mobile_enc=cipher.encrypt(rec["mobile"]), mobile_bidx=rec["mobile_bidx"], mobile_masked=mask_mobile(rec["mobile"]),
+            consultant_id=rec["consultant_id"], project_id=project_id, rating="B", tags=[],
+        )
+        session.add(c)
+        out.append((c, rec))
+    session.flush()
+    for c, rec in out:
+        session.add(CustomerProfile(customer_id=c.id, source_channel=rec["channel"], created_by=actor.id))
+        n: rules.Needs = rec["needs"]
+        if n != rules.Needs():
+            session.add(CustomerNeeds(customer_id=c.id, budget_min=n.budget_min, budget_max=n.budget_max,
+                                      layouts=list(n.layouts), area_min=n.area_min, area_max=n.area_max,
+                                      purpose=n.purpose, concerns=list(n.concerns), note=n.note, updated_by=actor.id))
+    session.flush()
+    return [c for c, _ in out]
+
+
+# --- a customer's records in one read (the customer page) ---------------------------------------------
+
+_RECORDS = {
+    "subscriptions": text("""
+        SELECT s.id, s.unit_id, u.code AS unit_code, b.name AS building, s.price, s.deposit_amount, s.deposit_kind,
+               s.paid_amount, s.stage, s.status, s.subscribed_at, s.signing_deadline
+          FROM subscriptions s JOIN units u ON u.id = s.unit_id JOIN buildings b ON b.id = u.building_id
+         WHERE s.customer_id = :c ORDER BY s.subscribed_at, s.id"""),
+    "contracts": text("""
+        SELECT k.id, k.subscription_id, k.contract_no, k.price, k.signed_on, k.filing_due, k.filed_on,
+               k.loan_disbursed_at, k.payment_method,
+               (SELECT coalesce(sum(i.amount_due), 0) FROM contract_instalments i WHERE i.contract_id = k.id) AS amount_due,
+               (SELECT coalesce(sum(i.amount_paid), 0) FROM contract_instalments i WHERE i.contract_id = k.id) AS amount_paid,
+               (SELECT min(i.due_on) FROM contract_instalments i WHERE i.contract_id = k.id AND i.amount_paid < i.amount_due) AS next_due_on
+          FROM contracts k JOIN subscriptions s ON s.id = k.subscription_id
+         WHERE s.customer_id = :c ORDER BY k.signed_on, k.id"""),
+    "cases": text("""
+        SELECT id, case_no, stage, registered_at, closed_at, chosen_option
+          FROM refund_cases WHERE customer_id = :c ORDER BY registered_at, id"""),
+    "mortgages": text("""
+        SELECT followup_id AS id, kind, stage, updated_at FROM followups WHERE customer_id = :c ORDER BY updated_at"""),
+    "warnings": text("""
+        SELECT id, level, risk_score, raised_at, response_due, responded_at, rules FROM warnings
+         WHERE customer_id = :c ORDER BY raised_at DESC, id DESC"""),
+}
+
+
+def records_of(session: Session, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The customer's subscriptions, contracts (with what is due and paid), refund cases, mortgages and payment
+    plans, and warnings; money as Decimal."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for k, q in _RECORDS.items():
+        out[k] = [dict(r._mapping) for r in session.execute(q, {"c": customer_id})]
+    return out
+

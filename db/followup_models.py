@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -30,12 +31,30 @@ from db.models import Base, JsonB, Money
 
 
 class CalendarOverride(Base):
-    """A day whose working status differs from (or is missing in) the statutory calendar data."""
+    """A day whose working status differs from (or is missing in) the statutory calendar data.
+
+    `source`: `manual` (a single day set by hand), or a day of a year's schedule ops entered
+    (db/work_calendar.py): `holiday`, `workday` (a 调休 working weekend day) or `weekly` (every other day
+    of that year, by the weekly rest days) — an entered year is written out day by day, so every reader
+    of this table (the follow-ups' and the refund cases' inputs) knows the whole year."""
 
     __tablename__ = "calendar_overrides"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+
+
+class CalendarYear(Base):
+    """A year whose State Council holiday schedule ops entered (the notice it came from, who, when)."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    notice: Mapped[str] = mapped_column(String(200), default="")
+    holidays: Mapped[int] = mapped_column(Integer)
+    workdays: Mapped[int] = mapped_column(Integer)
+    entered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Followup(Base):

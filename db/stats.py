@@ -2,7 +2,8 @@
 
 Timestamps are bucketed by China date (`AT TIME ZONE 'Asia/Shanghai'`, the same UTC+8 as
 domain.calendar.CHINA); contracts and receipts carry business dates already. Visits, calls and follow-ups
-count for their customer's project (a customer belongs to one project). The figures are assembled by
+count for their customer's project (a customer belongs to one project); reception's walk-ins (issue 15) count
+as visits of their project, anonymous ones too. The figures are assembled by
 domain.stats.summarize; docs/decisions.md ("Sales statistics") has the definitions."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from db.contract_models import Contract, Receipt
 from db.customer_models import CustomerCall, CustomerFollowUp, CustomerVisit
 from db.errors import Invalid, NotFound
+from db.reception_models import WalkIn
 from db.models import (
     Customer,
     Project,
@@ -125,12 +127,20 @@ def sales_stats(session: Session, *, project_id: int, period: str, today: date) 
         or_(earlier.visited_at < CustomerVisit.visited_at,
             and_(earlier.visited_at == CustomerVisit.visited_at, earlier.id < CustomerVisit.id)),
     )
+    # A visit registered at reception (a walk-in, anonymous or not) counts once, as the walk-in: the customer
+    # visit it wrote for a returning customer is left out here.
+    from_reception = exists().where(WalkIn.customer_visit_id == CustomerVisit.id)
     groups, first_visits = session.execute(
         select(func.count(), func.count().filter(is_first))
         .select_from(CustomerVisit)
         .join(Customer, Customer.id == CustomerVisit.customer_id)
-        .where(of_project, _between(CustomerVisit.visited_at, start, end))
+        .where(of_project, _between(CustomerVisit.visited_at, start, end), ~from_reception)
     ).one()
+    walk_ins, first_walk_ins = session.execute(
+        select(func.count(), func.count().filter(WalkIn.first_visit))
+        .where(WalkIn.project_id == project_id, _between(WalkIn.arrived_at, start, end))
+    ).one()
+    groups, first_visits = groups + walk_ins, first_visits + first_walk_ins
     booked = exists().where(
         CustomerFollowUp.customer_id == CustomerVisit.customer_id,
         CustomerFollowUp.next_appointment_at.is_not(None),

@@ -146,6 +146,19 @@ def sweep_customer_warnings(session: Session, now: datetime) -> SweepResult:
         w = evaluate_customer_warnings(session, customer_id=customer_id, now=now)
         if w is not None:
             out.changed.append(w)
+    # The one warning that is not a customer's: the working-day calendar running out (within 90 days), for
+    # ops; it rides on this sweep (every 5 minutes) rather than a schedule of its own. Idempotent.
+    from db.work_calendar import raise_coverage_warning
+
+    calendar = raise_coverage_warning(session, now)
+    if calendar is not None:
+        out.changed.append(calendar)
+    # Complaint keywords rising week on week (issue 16): segmenting the week's texts is heavier than the other
+    # rules, so once an hour (the first sweep of each hour); idempotent per project, keyword and week.
+    if now.minute < 5:
+        from db.knowledge import raise_rising_keyword_warnings
+
+        out.changed.extend(raise_rising_keyword_warnings(session, now))
     return out
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 RATINGS = ("A", "B", "C", "D")
 SENSITIVE_TAG = "敏感"  # set by the refund archive step (activities/refund.py)
@@ -98,3 +100,117 @@ def like_prefix(q: str) -> str:
     """A LIKE pattern matching names starting with q (%, _ and \\ escaped)."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
+
+
+# --- needs and preferences (issue 15) -------------------------------------------------------------
+
+PURPOSES = ("self_use", "investment", "upgrade", "education", "retirement", "other")  # 自住 投资 改善 教育 养老 其他
+CONCERNS = ("school_district", "delivery", "price", "location", "transport", "layout", "developer",
+            "property_service", "environment", "loan", "other")  # 学区 交付 价格 地段 交通 户型 开发商 物业 环境 贷款 其他
+# What an import's or a person's Chinese word means (the XLSX a sales office keeps is in Chinese).
+PURPOSE_WORDS = {"自住": "self_use", "投资": "investment", "改善": "upgrade", "教育": "education", "学区": "education",
+                 "养老": "retirement", "其他": "other"}
+CONCERN_WORDS = {"学区": "school_district", "交付": "delivery", "价格": "price", "地段": "location", "交通": "transport",
+                 "户型": "layout", "开发商": "developer", "品牌": "developer", "物业": "property_service",
+                 "环境": "environment", "贷款": "loan", "其他": "other"}
+MAX_BUDGET = Decimal("10000000000")  # 100 亿: beyond is a typo
+MAX_AREA = Decimal("100000")
+MAX_LAYOUTS = 10
+MAX_LAYOUT_LEN = 32
+MAX_NEEDS_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class Needs:
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    layouts: tuple[str, ...] = ()
+    area_min: Decimal | None = None
+    area_max: Decimal | None = None
+    purpose: str | None = None
+    concerns: tuple[str, ...] = ()
+    note: str = ""
+
+
+def _code(value: str, codes: Sequence[str], words: dict[str, str]) -> str | None:
+    v = (value or "").strip()
+    return v if v in codes else words.get(v) if v else None
+
+
+def check_needs(*, budget_min: Decimal | None, budget_max: Decimal | None, layouts: Sequence[str],
+                area_min: Decimal | None, area_max: Decimal | None, purpose: str | None, concerns: Sequence[str],
+                note: str) -> tuple[Needs | None, list[tuple[str, str]]]:
+    """(the needs normalised, []) or (None, [(field, a message a person understands), …]) for every fault."""
+    errors: list[tuple[str, str]] = []
+    for name, v, top, unit in (("budget_min", budget_min, MAX_BUDGET, "CNY"), ("budget_max", budget_max, MAX_BUDGET, "CNY"),
+                               ("area_min", area_min, MAX_AREA, "m²"), ("area_max", area_max, MAX_AREA, "m²")):
+        if v is not None and not (Decimal(0) < v <= top):
+            errors.append((name, f"must be above 0 and at most {top:,} {unit}"))
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        errors.append(("budget_max", "the highest budget is below the lowest"))
+    if area_min is not None and area_max is not None and area_min > area_max:
+        errors.append(("area_max", "the largest area is below the smallest"))
+    clean_layouts: list[str] = []
+    for x in layouts:
+        s = (x or "").strip()
+        if not s or len(s) > MAX_LAYOUT_LEN:
+            errors.append(("layouts", f"each layout is 1 to {MAX_LAYOUT_LEN} characters"))
+            break
+        if s not in clean_layouts:
+            clean_layouts.append(s)
+    if len(clean_layouts) > MAX_LAYOUTS:
+        errors.append(("layouts", f"at most {MAX_LAYOUTS} layouts"))
+    p = None
+    if purpose is not None and str(purpose).strip():
+        p = _code(purpose, PURPOSES, PURPOSE_WORDS)
+        if p is None:
+            errors.append(("purpose", f"unknown purpose {purpose!r}; one of {', '.join(PURPOSES)} (自住/投资/改善/教育/养老/其他)"))
+    clean_concerns: list[str] = []
+    for c in concerns:
+        code = _code(c, CONCERNS, CONCERN_WORDS)
+        if code is None:
+            errors.append(("concerns", f"unknown concern {c!r}; one of {', '.join(CONCERNS)} (学区/交付/价格/地段/交通/…)"))
+            break
+        if code not in clean_concerns:
+            clean_concerns.append(code)
+    note = (note or "").strip()
+    if len(note) > MAX_NEEDS_NOTE:
+        errors.append(("note", f"at most {MAX_NEEDS_NOTE} characters"))
+    if errors:
+        return None, errors
+    return Needs(budget_min, budget_max, tuple(clean_layouts), area_min, area_max, p, tuple(clean_concerns), note), []
+
+
+def split_list(cell: object) -> list[str]:
+    """A spreadsheet cell listing several values: separated by commas, 、, ; or /."""
+    if cell is None:
+        return []
+    return [x.strip() for x in re.split(r"[,，、;；/]", str(cell)) if x.strip()]
+
+
+# --- appointments: the consultant's list (issue 15) -------------------------------------------------
+
+APPOINTMENT_STATES = ("overdue", "due_today", "upcoming", "none")
+
+
+def appointment_state(appointment_at: datetime | None, last_contact_at: datetime | None, now: datetime,
+                      today: date, tz) -> str:
+    """The state of a customer's latest booked appointment: met (a contact at or after it) counts as none;
+    past and unmet is overdue; later today (China date) is due_today; later still upcoming."""
+    if appointment_at is None or (last_contact_at is not None and last_contact_at >= appointment_at):
+        return "none"
+    if appointment_at < now:
+        return "overdue"
+    if appointment_at.astimezone(tz).date() == today:
+        return "due_today"
+    return "upcoming"
+
+
+def appointment_sort_key(state: str, appointment_at: datetime | None, last_contact_at: datetime | None,
+                         customer_id: int) -> tuple:
+    """Overdue (longest overdue first), due today, upcoming (soonest first), then the rest (longest without a
+    contact first, never contacted first of all)."""
+    rank = APPOINTMENT_STATES.index(state)
+    if state != "none":
+        return (rank, appointment_at.timestamp() if appointment_at else 0.0, customer_id)
+    return (rank, last_contact_at.timestamp() if last_contact_at else float("-inf"), customer_id)

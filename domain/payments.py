@@ -173,3 +173,33 @@ def accruing_late_fee(*, outstanding: Decimal, due_on: date, as_of: date, daily_
     if outstanding <= 0:
         return Decimal("0.00")
     return late_fee(overdue_amount=outstanding, due_date=due_on, paid_date=as_of, daily_rate=daily_rate)
+
+
+# --- the mortgage's clock (issue 15) ---------------------------------------------------------------
+
+MORTGAGE_DOCUMENTS_WORKING_DAYS = 5  # documents due 5 working days after the request (DOMAIN §5 example)
+MORTGAGE_DOCUMENTS_FALLBACK_DAYS = 7  # beyond the calendar's data: the 3–7 days convention, in calendar days
+STAGE_DEADLINES = {"awaiting_documents": "documents_due", "under_review": "approval_expected_by"}
+
+
+def mortgage_documents_due(requested_on: date, overrides=None) -> tuple[date, str]:
+    """(due date, basis): 5 working days after the request on the calendar in force ("working_days"), or,
+    where the calendar has no data, 7 calendar days ("calendar_days") — never a Monday–Friday guess."""
+    from domain.calendar import CalendarNotCovered, add_working_days
+
+    _date(requested_on, "requested_on")
+    try:
+        return add_working_days(requested_on, MORTGAGE_DOCUMENTS_WORKING_DAYS, overrides=overrides), "working_days"
+    except CalendarNotCovered:
+        return requested_on + timedelta(days=MORTGAGE_DOCUMENTS_FALLBACK_DAYS), "calendar_days"
+
+
+def stage_deadline(stage: str, *, documents_due: date | None, approval_expected_by: date | None) -> date | None:
+    """The deadline of the mortgage's current stage, where the stage has one."""
+    key = STAGE_DEADLINES.get(stage)
+    return {"documents_due": documents_due, "approval_expected_by": approval_expected_by}.get(key) if key else None
+
+
+def stalled(deadline: date | None, today: date) -> bool:
+    """A mortgage is stalled when its stage's deadline has passed (the deadline day itself is still on time)."""
+    return deadline is not None and _date(today, "today") > deadline

@@ -62,8 +62,9 @@ from workflows.payment_followup import PaymentFollowupWorkflow
 
 # One folder per version of the follow-up workflows; older folders stay so running cases keep replaying.
 # v2: the refund-case patches (followup-starts-refund-case, ...); v3: a person's step written by a normal
-# activity after the update is accepted (step-write-after-accept).
-HISTORY_SET = "followups-v3"
+# activity after the update is accepted (step-write-after-accept); v4: the documents deadline in the input,
+# in working days after the request date (mortgage-documents-due-in-input, issue 15).
+HISTORY_SET = "followups-v4"
 HISTORIES = PROJECT_ROOT / "tests" / "histories" / HISTORY_SET
 
 S = MortgageStage
@@ -387,9 +388,44 @@ async def mortgage_disbursed_contract(ctx: Ctx) -> tuple[str, str]:
     return h.id, h.result_run_id
 
 
-SCENARIOS: tuple[Scenario, ...] = (mortgage_disbursed, mortgage_late_documents_rejected, payment_plan,
-                                   payment_plan_inability, payment_plan_inability_refund, mortgage_rejected_refund,
-                                   mortgage_disbursed_contract)
+async def mortgage_documents_due_late(ctx: Ctx) -> tuple[str, str]:
+    """Issue 15: opened from a contract with its request date; the documents are due 5 working days after it
+    (computed as the API does, in the input); late by more than 5 working days more, the warning fires and
+    escalates; then the documents arrive and the bank rejects the loan, which opens the refund case."""
+    from domain.calendar import add_working_days
+
+    sc = _subscription(ctx)
+    now = await ctx.now()
+    overrides = _uncovered_weekdays(china_date(now))
+    table = {e.day: e.is_workday for e in overrides}
+    requested = china_date(now)
+    due = add_working_days(requested, 5, overrides=table)
+    loan_id = f"hist-{uuid.uuid4().hex[:8]}"
+    inp = MortgageInput(
+        loan_id=loan_id, customer_id=sc.customer_id, contract_ref=f"HT-{loan_id}", bank="ICBC",
+        loan_amount=Decimal("1200000.00"), opened_at=now, calendar_overrides=overrides,
+        subscription_id=sc.subscription_id, requested_on=requested, documents_due=due, contract_id=None,
+    )
+    h = await ctx.client.start_workflow(MortgageWorkflow.run, inp, id=mortgage_workflow_id(loan_id),
+                                        task_queue=ctx.queue)
+    ctx.started.append(h.id)
+    await ctx.sleep_until(_at(documents_late_on(due, overrides=table), 0, 5))
+    await _action(ctx, h.id, "warning:mortgage_documents_late")
+    await ctx.env.sleep(timedelta(hours=4, minutes=5))
+    await _action(ctx, h.id, f"escalation:{h.id}:mortgage_documents_late")
+    await _advance(h, SALES, S.DOCUMENTS_COMPLETE)
+    await _advance(h, SALES, S.SIGNED)
+    await _advance(h, FINANCE, S.UNDER_REVIEW)
+    await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
+    await _wait_until_closed(h)
+    await _refund_case_started(ctx)
+    return h.id, h.result_run_id
+
+
+# mortgage_documents_due_late skips two weeks: it runs before the scenarios whose refund cases leave timers behind.
+SCENARIOS: tuple[Scenario, ...] = (mortgage_disbursed, mortgage_late_documents_rejected, mortgage_documents_due_late,
+                                   payment_plan, payment_plan_inability, payment_plan_inability_refund,
+                                   mortgage_rejected_refund, mortgage_disbursed_contract)
 
 
 # ------------------------------------------------------------------ recording

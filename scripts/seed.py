@@ -34,7 +34,7 @@ from db.pii import PiiCipher
 from domain.calendar import CHINA
 from domain.payments import PaymentMethod, PlannedInstalment
 from domain.refund import RefundPolicy, money, policy_to_body
-from scripts import seed_customers, seed_money, seed_pricing, seed_reception
+from scripts import seed_customers, seed_knowledge, seed_money, seed_pricing, seed_reception
 
 DEMO_PASSWORD = "estateflow"
 DEMO_USERS = {
@@ -150,7 +150,7 @@ def seed(session_factory: sessionmaker[Session], cipher: PiiCipher, *, today: da
             new_customer(s, cipher, name=f"接盘客户{j + 1}", id_type="resident_id", id_number=resident_id(900 + j),
                          mobile=mobile(20_000_000 + j), consultant_id=users["sales"].id, today=today, project_id=project.id)
         _demo_activity(s, cipher, users, units[1::7][:12], names, today)  # units the stages above do not use
-        for module in (seed_reception, seed_pricing, seed_money, seed_customers):  # the daily workspace (issue 15)
+        for module in (seed_reception, seed_pricing, seed_money, seed_customers, seed_knowledge):  # the daily workspace (issue 15)
             module.seed(s, cipher, project=project, users=users, people=people, units=units, today=today)
         for k, (name, *_rest) in enumerate(OTHER_PROJECTS):
             _other_project(s, cipher, projects[name], people, k, today)

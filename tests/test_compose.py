@@ -455,3 +455,119 @@ def test_deployment_runs_in_production_mode(services):
     running with a key anyone with the repository has."""
     for name in APP_SERVICES:
         assert env_of(services[name])["ENVIRONMENT"] == "production"
+
+
+# ---------------------------------------------------------------- (i) observability: Prometheus, Grafana, OTel
+
+OBSERVABILITY_SERVICES = ("prometheus", "grafana", "otel-collector", "jaeger")
+WORKERS = ("worker-1", "worker-2")
+
+
+def mounted(service: dict, target: str) -> Path:
+    """The repository file or folder a service mounts at `target` (a bind mount, ./path:target[:ro])."""
+    for volume in service.get("volumes") or []:
+        source, _, rest = str(volume).partition(":")
+        if rest.split(":")[0] == target:
+            assert source.startswith("./"), f"{target} is not a bind mount of a repository file: {volume}"
+            return ROOT / source
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+def app_settings(services, monkeypatch) -> Settings:
+    for field in Settings.model_fields:
+        monkeypatch.delenv(field.upper(), raising=False)
+    for key, raw in env_of(services["api"]).items():
+        monkeypatch.setenv(key, interpolate(raw, FAKE_DEPLOY_ENV))
+    return Settings()
+
+
+def test_observability_services_present_and_pinned(services):
+    for name in OBSERVABILITY_SERVICES:
+        assert name in services, f"missing service {name}"
+        image = services[name]["image"]
+        tag = image.rpartition(":")[2]
+        assert ":" in image and tag not in ("", "latest"), f"{name} runs an unpinned image {image}"
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert services["prometheus"]["image"].startswith("prom/prometheus:")
+    assert services["otel-collector"]["image"].startswith("otel/opentelemetry-collector")
+
+
+def test_app_env_turns_on_traces_and_worker_metrics(services, monkeypatch):
+    s = app_settings(services, monkeypatch)
+    assert s.log_format == "json"
+    assert s.worker_metrics_port > 0 and s.worker_metrics_host == "0.0.0.0", "the worker's metrics must be reachable"
+    endpoint = urlsplit(s.otel_exporter_otlp_endpoint)
+    assert endpoint.hostname == "otel-collector" and endpoint.hostname in services
+    collector = yaml.safe_load(mounted(services["otel-collector"], "/etc/otelcol/config.yaml").read_text(encoding="utf-8"))
+    http_receiver = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert int(http_receiver.rsplit(":", 1)[1]) == endpoint.port == 4318, "the app sends OTLP/HTTP where the collector listens"
+    assert "--config=/etc/otelcol/config.yaml" in services["otel-collector"]["command"]
+    pipeline = collector["service"]["pipelines"]["traces"]
+    assert pipeline["receivers"] == ["otlp"]
+    for exporter in pipeline["exporters"]:
+        host = urlsplit("//" + collector["exporters"][exporter]["endpoint"]).hostname
+        assert host in services, f"the collector exports to {host}, which is not a service"
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_on_their_ports(services, monkeypatch):
+    from api.main import create_app
+
+    s = app_settings(services, monkeypatch)
+    prometheus = services["prometheus"]
+    config_path = mounted(prometheus, "/etc/prometheus/prometheus.yml")
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    jobs = {job["job_name"]: job for job in yaml.safe_load(config_path.read_text(encoding="utf-8"))["scrape_configs"]}
+    routes = {getattr(r, "path", None) for r in create_app().routes}
+    api_job = jobs["estateflow-api"]
+    assert api_job["metrics_path"] in routes and api_job["metrics_path"] == "/metrics"
+    (sd,) = api_job["dns_sd_configs"]
+    assert sd["names"] == ["api"] and sd["port"] == s.api_port == field_default("api_port"), "every api replica on API_PORT"
+    worker_job = jobs["estateflow-worker"]
+    targets = {t for group in worker_job["static_configs"] for t in group["targets"]}
+    assert targets == {f"{w}:{s.worker_metrics_port}" for w in WORKERS}
+    assert set(WORKERS) <= set(services) and {"api", *WORKERS} <= set(prometheus["depends_on"])
+    assert all(command_module(effective_command(services[w])) == "workers.main" for w in WORKERS)
+
+
+def test_grafana_provisions_the_datasources_and_the_dashboard(services):
+    grafana = services["grafana"]
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", env_of(grafana)["GF_SECURITY_ADMIN_PASSWORD"])
+    provisioning = mounted(grafana, "/etc/grafana/provisioning")
+    dashboards_dir = mounted(grafana, "/var/lib/grafana/dashboards")
+    sources = yaml.safe_load((provisioning / "datasources" / "datasources.yml").read_text(encoding="utf-8"))["datasources"]
+    prom = next(d for d in sources if d["type"] == "prometheus")
+    url = urlsplit(prom["url"])
+    assert url.hostname == "prometheus" and url.port == 9090 and prom.get("isDefault")
+    providers = yaml.safe_load((provisioning / "dashboards" / "dashboards.yml").read_text(encoding="utf-8"))["providers"]
+    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards"]
+    files = sorted(dashboards_dir.glob("*.json"))
+    assert [f.name for f in files] == ["estateflow.json"]
+    uids = {d["uid"] for d in sources}
+    for panel in json.loads(files[0].read_text(encoding="utf-8"))["panels"]:
+        assert panel["datasource"]["uid"] in uids, panel["title"]
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "estateflow.json").read_text(encoding="utf-8"))
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs += [v["query"]["query"] for v in dashboard["templating"]["list"] if isinstance(v.get("query"), dict)]
+    return exprs
+
+
+def test_dashboard_queries_name_only_metrics_the_app_and_the_workers_export():
+    from api.observability import METRIC_NAMES
+    from workers.telemetry import TEMPORAL_METRIC_NAMES
+
+    exprs = dashboard_queries()
+    assert exprs and all(e.count("(") == e.count(")") for e in exprs)
+    named = {m for e in exprs for m in re.findall(r"\b((?:estateflow|temporal)_[a-z0-9_]+)\b", e)}
+    unknown = named - METRIC_NAMES - TEMPORAL_METRIC_NAMES
+    assert not unknown, f"the dashboard queries metrics nobody exports: {sorted(unknown)}"
+    # What the issue asks for is on it: HTTP by route, cases, breaches, tasks, notices, pool, the SDK's own.
+    for needed in ("estateflow_http_requests_total", "estateflow_http_request_duration_seconds_bucket",
+                   "estateflow_refund_cases", "estateflow_refund_cases_opened_total", "estateflow_refund_cases_closed_total",
+                   "estateflow_sla_breaches_total", "estateflow_open_tasks", "estateflow_notices_delivered_total",
+                   "estateflow_notices_failed_total", "estateflow_db_pool_checked_out",
+                   "temporal_workflow_task_execution_latency_bucket", "temporal_activity_execution_failed_total",
+                   "temporal_workflow_task_queue_poll_succeed_total"):
+        assert needed in named, f"the dashboard does not show {needed}"

@@ -33,6 +33,7 @@ from temporalio.worker import Worker
 from config.settings import Settings, get_settings
 from db.pii import PiiCipher
 from db.session import make_engine, make_session_factory
+from workers import telemetry
 from workers.channels.email import EmailSender
 from workers.dispatcher import Dispatcher
 from workers.registry import WORKFLOWS, activities, data_converter, workflow_runner
@@ -50,9 +51,12 @@ from workflows.warning_sweep import (
 log = logging.getLogger("estateflow.worker")
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime=None, interceptors=()) -> Client:
+    """`runtime`: the SDK's metrics endpoint (telemetry.worker_runtime); `interceptors`: tracing, when on — a
+    client's interceptors are the worker's too."""
     return await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter
+        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter,
+        runtime=runtime, interceptors=list(interceptors),
     )
 
 
@@ -124,12 +128,16 @@ async def ensure_retention(client: Client, namespace: str, days: int) -> None:
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    tracing = telemetry.setup(settings)  # JSON logs; the TracerProvider when OTEL_EXPORTER_OTLP_ENDPOINT is set
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for the embedded PostgreSQL)")
     engine = make_engine(settings.database_url, pool_size=16)
-    client = await connect(settings)
+    telemetry.instrument_engine(engine, tracing)
+    client = await connect(settings, runtime=telemetry.worker_runtime(settings),
+                           interceptors=telemetry.temporal_interceptors(tracing))
+    if settings.worker_metrics_port:
+        log.info("Temporal SDK metrics on http://%s/metrics", telemetry.metrics_bind_address(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

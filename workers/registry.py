@@ -21,17 +21,20 @@ from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.discounts import DiscountActivities
 from activities.followups import FollowupActivities
 from activities.refund import RefundActivities
 from activities.retention import RetentionActivities
 from activities.warnings import WarningActivities
+from workflows.discount_approval import DiscountApprovalWorkflow
 from workflows.mortgage import MortgageWorkflow
 from workflows.payment_followup import PaymentFollowupWorkflow
 from workflows.refund_case import RefundCaseWorkflow
 from workflows.retention_sweep import RetentionSweepWorkflow
 from workflows.warning_sweep import WarningSweepWorkflow
 
-WORKFLOWS = [RefundCaseWorkflow, MortgageWorkflow, PaymentFollowupWorkflow, WarningSweepWorkflow, RetentionSweepWorkflow]
+WORKFLOWS = [RefundCaseWorkflow, MortgageWorkflow, PaymentFollowupWorkflow, WarningSweepWorkflow, RetentionSweepWorkflow,
+             DiscountApprovalWorkflow]
 
 
 def activities(session_factory: sessionmaker[Session], *, data_dir: Path | None = None) -> list:
@@ -40,12 +43,14 @@ def activities(session_factory: sessionmaker[Session], *, data_dir: Path | None 
     followups = FollowupActivities(session_factory)
     warnings = WarningActivities(session_factory)
     retention = RetentionActivities(session_factory, data_dir=data_dir)
+    discounts = DiscountActivities(session_factory)
     return [
         refund.apply_step,
         followups.apply_followup,
         followups.start_refund_from_followup,
         warnings.sweep_warnings,
         retention.anonymise_due_cases,
+        discounts.apply_discount_step,
     ]
 
 

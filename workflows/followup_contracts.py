@@ -130,6 +130,11 @@ class MortgageInput:
     documents_max_days: int = 7  # convention: documents take 3–7 days
     approval_max_working_days: int = 15  # convention: bank approval 5–15 working days
     subscription_id: int | None = None  # set: a rejection starts a refund case for it (older payloads: None)
+    # Set by the API from the contract's request date (issue 15): the documents are due this many working
+    # days after the request, on the calendar in force (older payloads: None, calendar days from opened_at).
+    requested_on: date | None = None
+    documents_due: date | None = None
+    contract_id: int | None = None
 
 
 @dataclass(frozen=True)

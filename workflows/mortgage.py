@@ -52,6 +52,10 @@ STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # One short transaction: an attempt lost with a killed worker is retried after this, not after 30 s.
 STEP_TIMEOUT = timedelta(seconds=10)
 
+# Issue 15: the documents deadline comes in the input (working days after the request date, counted by the
+# API on the calendar in force) instead of calendar days from the start.
+DOCUMENTS_DUE_IN_INPUT = "mortgage-documents-due-in-input"
+
 NEXT: dict[MortgageStage, tuple[MortgageStage, ...]] = {
     S.AWAITING_DOCUMENTS: (S.DOCUMENTS_COMPLETE,),
     S.DOCUMENTS_COMPLETE: (S.SIGNED,),
@@ -96,6 +100,8 @@ class MortgageWorkflow:
 
     @workflow.run
     async def run(self, inp: MortgageInput) -> MortgageResult:
+        if inp.documents_due is not None and workflow.patched(DOCUMENTS_DUE_IN_INPUT):
+            self._docs_expected_by = inp.documents_due  # working days after the request date (the API's count)
         await self._write(self._record("opened", "opened", "system", stage=S.AWAITING_DOCUMENTS, actions=(
             ActionSpec(key="collect_documents", kind="collect_documents", role="sales",
                        message=f"collect the mortgage documents by {self._docs_expected_by.isoformat()}"),

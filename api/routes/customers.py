@@ -10,9 +10,10 @@ answered with `Cache-Control: no-store`. Nothing here logs personal data.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.access import choose_project
@@ -21,12 +22,13 @@ from api.deps import CipherDep, SessionDep, Staff, require_roles
 from api.errors import reads_only
 from api.strict import RequestModel
 from db import customers as svc
-from db.errors import Forbidden, Invalid
-from db.models import Customer, User
+from db.errors import Forbidden, Invalid, NotFound
+from db.models import Customer, Project, User
 from db.warnings import evaluate_customer_warnings
 from domain import customers as rules
 from domain.calendar import CHINA
 from domain.identity import IdType
+from domain.permissions import ACTIONS
 
 router = APIRouter(tags=["customers"])
 
@@ -35,6 +37,8 @@ Registrar = Annotated[User, Depends(require_roles("frontdesk", "sales", "manager
 Manager = Annotated[User, Depends(require_roles("manager"))]
 Recorder = Annotated[User, Depends(require_roles("frontdesk", "sales", "manager"))]
 RevealLog = Annotated[User, Depends(require_roles(*rules.REVEAL_LOG_ROLES))]
+MY_CUSTOMERS_ROLES = ACTIONS["my_customers"]  # sales, manager, frontdesk
+Importer = Annotated[User, Depends(require_roles("manager", "sales"))]
 
 
 def _now() -> datetime:
@@ -78,8 +82,8 @@ class CoPartyOut(BaseModel):
 class CustomerOut(BaseModel):
     id: int
     name: str
-    id_type: str
-    id_number_masked: str
+    id_type: str | None  # None: recorded without an ID number (where the record allows it)
+    id_number_masked: str | None
     mobile_masked: str
     source_channel: str | None
     consultant_id: int | None
@@ -88,10 +92,24 @@ class CustomerOut(BaseModel):
     project_id: int
 
 
+class NeedsOut(BaseModel):
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    layouts: list[str]
+    area_min: Decimal | None
+    area_max: Decimal | None
+    purpose: str | None
+    concerns: list[str]
+    note: str
+    updated_by: int
+    updated_at: datetime
+
+
 class CustomerDetail(CustomerOut):
     co_parties: list[CoPartyOut]
     last_visit_at: datetime | None
     next_appointment_at: datetime | None
+    needs: NeedsOut | None = None
 
 
 class CustomerPage(BaseModel):
@@ -210,6 +228,7 @@ def _detail(session, c: Customer) -> CustomerDetail:
         co_parties=[_co(p) for p in svc.co_parties_of(session, c.id)],
         last_visit_at=svc.last_visit(session, c.id),
         next_appointment_at=svc.next_appointment(session, c.id, _now()),
+        needs=_needs(svc.needs_of(session, c.id)),
     )
 
 
@@ -420,3 +439,131 @@ def post_follow_up(customer_id: int, body: FollowUpIn, user: Recorder, session: 
 def get_follow_ups(customer_id: int, user: Staff, session: SessionDep) -> list[FollowUpOut]:
     svc.visible_customer(session, customer_id, user)
     return [_fu(f) for f in svc.follow_ups_of(session, customer_id)]
+
+
+# --- needs and preferences, the consultant's list, import, the customer's records (issue 15) -------------
+
+Worker = Annotated[User, Depends(require_roles(*MY_CUSTOMERS_ROLES))]
+
+
+class NeedsIn(RequestModel):
+    """What the customer is looking for; every field optional (a PUT replaces the whole record)."""
+
+    budget_min: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2, description="total, CNY")
+    budget_max: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2, description="total, CNY")
+    layouts: list[str] = Field(default_factory=list, max_length=rules.MAX_LAYOUTS, description="e.g. 三室两厅")
+    area_min: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2, description="gross m²")
+    area_max: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2, description="gross m²")
+    purpose: str | None = Field(default=None, max_length=16, description=f"one of {', '.join(rules.PURPOSES)}")
+    concerns: list[str] = Field(default_factory=list, max_length=len(rules.CONCERNS),
+                                description=f"of {', '.join(rules.CONCERNS)}")
+    note: str = Field(default="", max_length=rules.MAX_NEEDS_NOTE)
+
+
+def _needs(n) -> NeedsOut | None:
+    if n is None:
+        return None
+    return NeedsOut(budget_min=n.budget_min, budget_max=n.budget_max, layouts=list(n.layouts or []), area_min=n.area_min,
+                    area_max=n.area_max, purpose=n.purpose, concerns=list(n.concerns or []), note=n.note or "",
+                    updated_by=n.updated_by, updated_at=n.updated_at)
+
+
+@router.get("/api/customers/{customer_id}/needs", response_model=NeedsOut | None,
+            summary="The customer's needs and preferences (null when none recorded)")
+def get_needs(customer_id: int, user: Staff, session: SessionDep) -> NeedsOut | None:
+    svc.visible_customer(session, customer_id, user)
+    return _needs(svc.needs_of(session, customer_id))
+
+
+@router.put("/api/customers/{customer_id}/needs", response_model=NeedsOut,
+            summary="Record the customer's needs: budget, layouts, area, purpose, concerns (422 per field)")
+def put_needs(customer_id: int, body: NeedsIn, user: Recorder, session: SessionDep) -> NeedsOut:
+    c = svc.visible_customer(session, customer_id, user, for_update=True)
+    needs, faults = rules.check_needs(**body.model_dump())
+    if faults:
+        raise svc.needs_error(faults)
+    row = svc.set_needs(session, c, needs, actor=user)
+    out = _needs(row)
+    session.commit()
+    return out
+
+
+class MyCustomerOut(CustomerOut):
+    last_contact_at: datetime | None
+    appointment_at: datetime | None = Field(description="the appointment booked by the latest follow-up, unless met")
+    appointment_note: str | None
+    appointment_state: Literal["overdue", "due_today", "upcoming", "none"]
+    needs: NeedsOut | None
+
+
+class MyCustomerPage(BaseModel):
+    items: list[MyCustomerOut]
+    total: int
+    due: int = Field(description="overdue and due today")
+    limit: int
+    offset: int
+
+
+@router.get("/api/my/customers", response_model=MyCustomerPage,
+            summary="The customers a person works with: the last contact and the next appointment, due and overdue first")
+def my_customers(
+    user: Worker, session: SessionDep,
+    consultant_id: int | None = Query(default=None, description="front desk, manager: one consultant's customers"),
+    state: Literal["overdue", "due_today", "upcoming", "none"] | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> MyCustomerPage:
+    rows = svc.my_customers(session, viewer=user, consultant_id=consultant_id, now=_now(), state=state)
+    page = rows[offset:offset + limit]
+    items = [MyCustomerOut(**_out(session, r.customer).model_dump(), last_contact_at=r.last_contact_at,
+                           appointment_at=r.appointment_at, appointment_note=r.appointment_note,
+                           appointment_state=r.state, needs=_needs(svc.needs_of(session, r.customer.id)))
+             for r in page]
+    due = sum(1 for r in rows if r.state in ("overdue", "due_today"))
+    return MyCustomerPage(items=items, total=len(rows), due=due, limit=limit, offset=offset)
+
+
+class CustomerImportResult(BaseModel):
+    imported: int
+    customer_ids: list[int]
+
+
+_IMPORT_422 = {422: {"description": "Bad rows (`invalid`: `errors` has one item per bad cell: `line`, the column as "
+                                    "`field`, the reason as `message`), or an unreadable file; nothing is imported."}}
+
+
+@router.post("/api/projects/{project_id}/customers/import", status_code=status.HTTP_201_CREATED,
+             response_model=CustomerImportResult, responses=_IMPORT_422,
+             summary="Import customers from XLSX/CSV: name, mobile, ID (optional where allowed), channel, needs; all or nothing")
+def import_customers(project_id: int, user: Importer, session: SessionDep, cipher: CipherDep,
+                     file: UploadFile = File(...)) -> CustomerImportResult:
+    from api.routes.inventory import _read_upload
+    from db.inventory import ImportRejected, read_table
+
+    if session.get(Project, project_id) is None:
+        raise NotFound(f"project {project_id} does not exist")
+    data, name = _read_upload(file)
+    try:
+        created = svc.import_customers(session, cipher, project_id=project_id, rows=read_table(data, name), actor=user,
+                                       today=_today())
+    except ImportRejected:
+        session.rollback()
+        raise
+    ids = [c.id for c in created]
+    session.commit()
+    return CustomerImportResult(imported=len(ids), customer_ids=ids)
+
+
+class CustomerRecords(BaseModel):
+    subscriptions: list[dict]
+    contracts: list[dict]
+    cases: list[dict]
+    mortgages: list[dict]
+    warnings: list[dict]
+
+
+@router.get("/api/customers/{customer_id}/records", response_model=CustomerRecords,
+            summary="The customer's subscriptions, contracts (due / paid), refund cases, mortgages and warnings")
+def get_records(customer_id: int, user: Staff, session: SessionDep) -> CustomerRecords:
+    svc.visible_customer(session, customer_id, user)
+    return CustomerRecords(**svc.records_of(session, customer_id))

@@ -249,6 +249,8 @@ def read_case(case_id: uuid.UUID, session, settings, user) -> CaseDetail:
         subscribed_at=sub.subscribed_at, deposit_kind=sub.deposit_kind, deposit_amount=sub.deposit_amount,
         paid_amount=sub.paid_amount,
         registered_by=session.scalar(select(User.display_name).where(User.id == case.registered_by)),
+        origin=session.scalar(select(CaseEvent.detail["origin"].as_string()).where(
+            CaseEvent.case_id == case.id, CaseEvent.event_key == "origin")),
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from api.access import acting_person
@@ -17,6 +19,7 @@ from api.idempotency import IdempotencyKey, fingerprint, key_digest, remember, r
 from api.routes.refund_cases import task_out
 from api.schemas import StepOut, TaskCompletion, TaskDetail, TaskOut, TaskPage, TaskReassign
 from api.temporal_calls import run_update
+from db.commissions import loss_estimate
 from db.customers import identity_matches
 from db.errors import Conflict, Forbidden, Invalid, NotFound
 from db.models import CaseEvent, Customer, RefundCase, RefundInstruction, Task, TaskStatus, User
@@ -253,6 +256,7 @@ def _complete_workflow_step(
         raise _taken(session, task.id)
     actor = acting_person(session, user, user.role, task.project_id)
     step, payload = _workflow_step(task.kind, body, actor, task, session, cipher)
+    override = _loss_override(session, task, body) if task.kind == "assessment" and actor.role == "finance" else None
     task_id, case_id, case_no, workflow_id = task.id, task.case_id, task.case_no, task.workflow_id
     update_id = f"task-{task_id}-" + (f"k{key_digest(user.id, key)}" if key else uuid.uuid4().hex)
     session.rollback()  # no connection held while the workflow runs the step
@@ -260,6 +264,8 @@ def _complete_workflow_step(
         result = run_update(client, workflow_id=workflow_id, update=step, payload=payload, update_id=update_id)
     except Conflict as refused:
         raise _taken(session, task_id, refused=refused) from None
+    if override:
+        _audit_override(session, case_id, user, override)
     return StepOut(
         case_id=result.case_id, stage=result.stage, message=result.message,
         open_tasks=_open_tasks(session, case_id, case_no),
@@ -267,6 +273,29 @@ def _complete_workflow_step(
 
 
 TAKEN_WAIT_S = 2.0  # the winner's write is committed within milliseconds of its acceptance
+
+
+LOSS_FIELDS = ("commission_accrued", "advertising_allocation", "opportunity_cost")
+
+
+def _loss_override(session: Session, task, b: TaskCompletion) -> dict | None:
+    """Finance's figures that differ from the estimate the records give, with the reason (None: they agree).
+    Finance may override; the web form asks why, and the difference is recorded with both figures."""
+    est = loss_estimate(session, case_id=task.case_id, today=china_date(datetime.now(timezone.utc))).estimate
+    given = {f: Decimal(getattr(b, f) or 0) for f in LOSS_FIELDS}
+    differs = {f: {"estimate": str(getattr(est, f).amount), "given": f"{given[f]:.2f}"}
+               for f in LOSS_FIELDS if given[f] != getattr(est, f).amount}
+    if not differs:
+        return None
+    return {"fields": differs, "reason": (b.override_reason or "").strip()}
+
+
+def _audit_override(session: Session, case_id, user: User, override: dict) -> None:
+    """The override in the case's timeline, written once the workflow has accepted the assessment."""
+    session.execute(pg_insert(CaseEvent).values(
+        case_id=case_id, event_key=f"loss_override:{uuid.uuid4().hex}", kind="loss_override", actor=user.username,
+        at=datetime.now(timezone.utc), detail=override).on_conflict_do_nothing())
+    session.commit()
 
 
 def _taken(session: Session, task_id: int, *, refused: Conflict | None = None) -> Conflict:

@@ -377,3 +377,114 @@ async def test_litigation_threat_alone_raises_red_for_hqrisk(api):
     assert w["level"] == "red" and w["respond_role"] == "hqrisk" and w["response_due"] == w["raised_at"]
     assert [x["rule"] for x in w["rules"]] == ["litigation_threat"]
     assert (await api.post("sales", f"/api/warnings/{w['id']}/respond", json={"note": "x"})).status_code == 403
+
+
+# --- needs and the consultant's list (issue 15) -------------------------------------------------------
+
+
+async def test_needs_are_recorded_read_back_and_shown_with_the_customer(api):
+    c, _ = await create(api)
+    url = f"/api/customers/{c['id']}/needs"
+    assert (await api.get("sales", url)).json() is None
+    r = await put(api, "sales", url, json={"budget_min": "3000000", "budget_max": "4200000.50", "layouts": ["三室两厅", "四室"],
+                                           "area_min": "89", "area_max": "125.5", "purpose": "改善",
+                                           "concerns": ["学区", "delivery"], "note": "孩子明年上小学"})
+    assert r.status_code == 200, r.text
+    n = r.json()
+    assert (n["budget_max"], n["purpose"], n["concerns"]) == ("4200000.50", "upgrade", ["school_district", "delivery"])
+    assert (await api.get("manager", url)).json()["layouts"] == ["三室两厅", "四室"]
+    assert (await api.get("sales", f"/api/customers/{c['id']}")).json()["needs"]["area_max"] == "125.50"
+    # A PUT replaces the record.
+    r = await put(api, "sales", url, json={"purpose": "self_use"})
+    assert r.status_code == 200 and r.json()["layouts"] == [] and r.json()["budget_min"] is None
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ({"budget_min": "5000000", "budget_max": "4000000"}, "body.budget_max", "below the lowest"),
+    ({"area_min": "120", "area_max": "90"}, "body.area_max", "below the smallest"),
+    ({"purpose": "炒房"}, "body.purpose", "unknown purpose"),
+    ({"concerns": ["风水"]}, "body.concerns", "unknown concern"),
+    ({"layouts": ["x" * 40]}, "body.layouts", "1 to 32 characters"),
+    ({"budget_min": "-1"}, "body.budget_min", "greater than 0"),
+    ({"budget_min": True}, "body.budget_min", "not true or false"),
+    ({"budget_min": "1.234"}, "body.budget_min", "decimal places"),
+    ({"wish": "海景"}, "body.wish", ""),
+])
+async def test_bad_needs_are_a_422_naming_the_field_and_nothing_is_written(api, body, field, words):
+    c, _ = await create(api)
+    r = await put(api, "sales", f"/api/customers/{c['id']}/needs", json=body)
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert any(e["field"] == field and words in e["message"] for e in errors), errors
+    assert (await api.get("sales", f"/api/customers/{c['id']}/needs")).json() is None
+
+
+async def test_another_consultants_customer_needs_are_404(api):
+    theirs, _ = await create(api, role="sales#2")
+    url = f"/api/customers/{theirs['id']}/needs"
+    assert (await api.get("sales", url)).status_code == 404
+    assert (await put(api, "sales", url, json={"purpose": "investment"})).status_code == 404
+    assert (await put(api, "frontdesk", url, json={"purpose": "investment"})).status_code == 200
+
+
+async def test_my_customers_due_and_overdue_first_with_the_last_contact_and_a_reminder(api, session_factory):
+    from sqlalchemy import select
+
+    from db.notice_models import Reminder
+
+    now = datetime.now(timezone.utc)
+    quiet, _ = await create(api, name="甲")
+    later, _ = await create(api, name="乙")
+    overdue, _ = await create(api, name="丙")
+    met, _ = await create(api, name="丁")
+    soon, _ = await create(api, name="戊")
+    other, _ = await create(api, role="sales#2", name="己")
+    fu = "/api/customers/{}/follow-ups"
+    r = await api.post("sales", fu.format(later["id"]), json={"note": "看样板间", "next_appointment_at": (now + timedelta(days=3)).isoformat()})
+    assert r.status_code == 201, r.text
+    r = await api.post("sales", fu.format(overdue["id"]), json={"at": (now - timedelta(days=2)).isoformat(),
+                                                                 "next_appointment_at": (now - timedelta(hours=3)).isoformat()})
+    assert r.status_code == 201, r.text
+    await api.post("sales", fu.format(met["id"]), json={"at": (now - timedelta(days=2)).isoformat(),
+                                                         "next_appointment_at": (now - timedelta(days=1)).isoformat()})
+    await api.post("sales", f"/api/customers/{met['id']}/visits", json={})  # came: the appointment is met
+    r = await api.post("sales", fu.format(soon["id"]), json={"note": "带家人来", "next_appointment_at": (now + timedelta(minutes=2)).isoformat()})
+    assert r.status_code == 201, r.text
+    page = (await api.get("sales", "/api/my/customers")).json()
+    ids = [i["id"] for i in page["items"]]
+    assert other["id"] not in ids and len(ids) == 5
+    states = {i["id"]: i["appointment_state"] for i in page["items"]}
+    assert states[overdue["id"]] == "overdue" and states[later["id"]] == "upcoming" and states[met["id"]] == "none"
+    assert ids[0] == overdue["id"]
+    assert ids.index(soon["id"]) < ids.index(later["id"]) < ids.index(quiet["id"])
+    assert page["due"] == (2 if states[soon["id"]] == "due_today" else 1)
+    first = page["items"][0]
+    assert first["last_contact_at"] is not None and first["appointment_at"] is not None
+    item = next(i for i in page["items"] if i["id"] == soon["id"])
+    assert item["appointment_note"] == "带家人来" and item["mobile_masked"].count("*") == 4
+    # The booked appointment has its reminders (a day and an hour before; those already past are not written).
+    with session_factory() as s:
+        kinds = s.scalars(select(Reminder.reminder_key).where(Reminder.source == "appointment")).all()
+    assert any(k.startswith("appointment:") for k in kinds)
+    # A manager narrows to one consultant; front desk sees them too; finance may not use the list.
+    r = await api.get("manager", "/api/my/customers", params={"consultant_id": api.users["sales#2"].id, "limit": 200})
+    assert [i["id"] for i in r.json()["items"]] == [other["id"]]
+    assert (await api.get("frontdesk", "/api/my/customers", params={"state": "overdue", "limit": 200})).status_code == 200
+    assert (await api.get("finance", "/api/my/customers")).status_code == 403
+
+
+async def test_the_customer_records_gather_subscriptions_contracts_and_cases(factory, http):
+    from datetime import date
+
+    from tests.factories_contracts import sign
+
+    sc = factory.scenario()
+    api = Api(http, sc.users)
+    k = await sign(api, sc.subscription_id, signed_on=date(2026, 11, 2))
+    r = await api.get("sales", f"/api/customers/{sc.customer_id}/records")
+    assert r.status_code == 200, r.text
+    rec = r.json()
+    assert [s["id"] for s in rec["subscriptions"]] == [sc.subscription_id]
+    assert rec["subscriptions"][0]["unit_code"] == "1203"
+    assert [c["id"] for c in rec["contracts"]] == [k["id"]]
+    assert rec["cases"] == [] and rec["warnings"] == []

@@ -23,6 +23,14 @@ ATTEMPTS = 50
 ROUNDS = 8
 
 
+def own_customer(factory, users, unit_id: int) -> int:
+    """A customer of the unit's project whose consultant is the test's sales user (a consultant subscribes
+    only customers they may see: issue 15)."""
+    with factory.sf() as s:
+        project_id = s.get(Unit, unit_id).project_id
+    return factory.customer(consultant_id=users["sales"].id, project_id=project_id)[0]
+
+
 @pytest.fixture(scope="module")
 def wide_sessions(pg_url):
     """A pool as wide as the attempts, so every attempt holds its own connection at once."""
@@ -67,8 +75,8 @@ def test_fifty_concurrent_subscriptions_of_one_unit_sell_it_exactly_once_every_r
 async def test_concurrent_subscriptions_over_http_give_one_201_and_409s_never_a_5xx(factory, http):
     users = factory.users()
     api = Api(http, users)
-    customers = [factory.customer()[0] for _ in range(ATTEMPTS)]
     (unit_id,) = factory.available_units(1)
+    customers = [own_customer(factory, users, unit_id) for _ in range(ATTEMPTS)]
     headers = await api.as_("sales")
     rs = await asyncio.gather(*(
         http.post("/api/subscriptions", headers=headers,
@@ -87,8 +95,8 @@ async def test_concurrent_subscriptions_over_http_give_one_201_and_409s_never_a_
 async def test_a_dingjin_over_twenty_percent_of_the_price_is_refused(factory, http):
     users = factory.users()
     api = Api(http, users)
-    customer, _, _ = factory.customer()
     (unit_id,) = factory.available_units(1, price=Decimal("1000000"))
+    customer = own_customer(factory, users, unit_id)
     r = await api.post("sales", "/api/subscriptions", json={"unit_id": unit_id, "customer_id": customer, "deposit_kind": "定金", "deposit_amount": "200000.01"})
     assert r.status_code == 422 and "20%" in r.json()["detail"]
     r = await api.post("sales", "/api/subscriptions", json={"unit_id": unit_id, "customer_id": customer, "deposit_kind": "订金", "deposit_amount": "250000.00"})
@@ -111,8 +119,8 @@ def test_the_database_itself_refuses_a_second_active_subscription(factory, sessi
 async def test_a_subscription_records_the_co_resident_acknowledgment_and_a_signing_deadline(factory, http):
     users = factory.users()
     api = Api(http, users)
-    customer, _, _ = factory.customer()
     unit_a, unit_b = factory.available_units(2)
+    customer = own_customer(factory, users, unit_a)
     r = await api.post("sales", "/api/subscriptions", json={"unit_id": unit_a, "customer_id": customer, "deposit_kind": "定金",
                                                           "deposit_amount": "50000.00", "co_resident_ack": True})
     assert r.status_code == 201, r.text

@@ -146,7 +146,8 @@ async def records(factory, http) -> tuple[dict[str, Any], dict[str, dict]]:
     price_list_id = r.json()["id"]
     loan_id = f"conf-{uuid.uuid4().hex[:12]}"
     r = await api.post("finance", "/api/mortgages", json={
-        "loan_id": loan_id, "customer_id": sc.customer_id, "contract_ref": "HT-1", "bank": "工商银行", "loan_amount": "1000000"})
+        "loan_id": loan_id, "contract_id": contract_id, "requested_on": "2026-11-20", "bank": "工商银行",
+        "loan_amount": "1000000"})
     assert r.status_code == 201, r.text
     ids = {
         "case_id": case["id"], "task_id": case["open_tasks"][0]["id"], "project_id": sc.project_id,

@@ -237,3 +237,22 @@ async def test_one_task_is_shown_to_its_role_with_who_completed_it_and_refused_t
     done = r.json()
     assert done["status"] == "done" and done["completed_at"] and done["completed_by_name"] == sc.users["frontdesk"].display_name
     assert (await api.get("frontdesk", "/api/tasks/999999999")).status_code == 404
+
+
+async def test_finance_figures_that_differ_from_the_records_are_recorded_with_the_reason(world):
+    """The loss estimate from the records (no contract: no commission; no campaign: no advertising) against
+    finance's figures: the difference and finance's reason are in the timeline, with the person."""
+    sc, api = world
+    cid = (await register(api, sc))["id"]
+    assert (await api.complete("frontdesk", cid, "intake", intake_body(sc))).status_code == 200
+    est = (await api.get("finance", f"/api/refund-cases/{cid}/loss-estimate")).json()
+    r = await api.complete("finance", cid, "assessment", {
+        "commission_accrued": "8000.00", "advertising_allocation": "0.00",
+        "opportunity_cost": est["opportunity_cost"]["amount"], "contract_confirmed": True,
+        "override_reason": "佣金按渠道协议另计"})
+    assert r.status_code == 200, r.text
+    entries = (await api.get("manager", f"/api/refund-cases/{cid}/timeline")).json()["entries"]
+    [o] = [e for e in entries if e["kind"] == "loss_override"]
+    assert o["detail"] == {"fields": {"commission_accrued": {"estimate": "0.00", "given": "8000.00"}},
+                           "reason": "佣金按渠道协议另计"}
+    assert o["actor_name"] == sc.users["finance"].display_name

@@ -40,6 +40,8 @@ REQUIRED = {
         "payment_plan_run3",
         "payment_plan_inability",
     },
+    # Issue 15: a discount's approval (scripts/record_discount_histories.py).
+    "discounts": {"approved_by_manager", "escalated_then_approved", "rejected_at_the_top_after_its_clock"},
 }
 # Histories a single set requires on top of its family's (the workflow version they exercise is newer).
 REQUIRED_IN_SET = {
@@ -50,6 +52,8 @@ REQUIRED_IN_SET = {
     },
 }
 REQUIRED_IN_SET["followups-v3"] = REQUIRED_IN_SET["followups-v2"]
+# Issue 15: the mortgage's documents deadline in its input (working days).
+REQUIRED_IN_SET["followups-v4"] = REQUIRED_IN_SET["followups-v3"] | {"mortgage_documents_due_late"}
 REQUIRED_IN_SET["v4"] = {"withdrawn", "voided", "reoffered_legal", "returned_corrected"}  # issue 14's ways out and back
 REQUIRED_IN_SET["v5"] = REQUIRED_IN_SET["v4"] | {"working_days"}  # escalation codes, working-day clocks
 FILES = sorted(HISTORIES.glob("*/*.json"))  # one folder per workflow version (see scripts/record_histories.py)

@@ -162,6 +162,7 @@ const TEXT_OF: Record<string, readonly string[]> = {
   assessment_returned: ["reason"],
   legal_hold_set: ["reason"],
   legal_hold_lifted: ["reason"],
+  loss_override: ["reason"],
 };
 
 export function entryNote(e: Pick<TimelineEntry, "kind" | "detail">): EntryNote {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkUpload,
+  originPrefill,
   collectRevision,
   collectTask,
   emptyRevisionValues,
@@ -357,5 +358,20 @@ describe("messages, uploads, outcome and deadlines", () => {
   it("orders the deadlines by stage", () => {
     expect(sortedDeadlines({ archive: "d", solution: "c", intake: "a", assessment: "b" }).map(([k]) => k))
       .toEqual(["intake", "assessment", "solution", "archive"]);
+  });
+});
+
+describe("originPrefill", () => {
+  const t = (key: string, params?: Record<string, string>) => `${key}${params?.cause ? `|${params.cause}` : ""}`;
+  it("starts a mortgage rejection's intake from its cause", () => {
+    expect(originPrefill("loan_rejected: 征信记录不良: 逾期", t)).toEqual({
+      reasons: ["funds_shortfall"], reason_text: "origin_text.loan_rejected|征信记录不良: 逾期",
+    });
+  });
+  it("knows the payment follow-up's origins and nothing else", () => {
+    expect(originPrefill("inability", t)?.reasons).toEqual(["funds_shortfall"]);
+    expect(originPrefill("transfer_intent", t)?.reasons).toEqual(["other"]);
+    expect(originPrefill(null, t)).toBeNull();
+    expect(originPrefill("api", t)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import type { Task } from "@/types/api";
 import { chinaToday, isIsoDate, reasonRequired } from "@/lib/refunds";
+import { overrideError, type LossFigures } from "@/lib/customers";
 // The forms of a refund case's tasks, without Vue: which fields each kind of task asks for, the checks
 // made before anything is sent (the same as the server's, in the person's language), the body sent to
 // POST /api/tasks/{id}/complete, and where a server's refusal belongs. Messages are returned as i18n keys
@@ -40,6 +41,10 @@ export interface TaskValues {
   opportunity_cost: string;
   proposed_share: string;
   contract_confirmed: boolean;
+  /** finance: why the figures differ from the estimate from the records (loss_estimate), when they do */
+  override_reason: string;
+  /** finance: the estimate the form was prefilled from (GET /api/refund-cases/{id}/loss-estimate), or null */
+  loss_estimate: LossFigures | null;
   note: string;
   fault: string;
   opinion_risk: string;
@@ -74,6 +79,7 @@ export function emptyTaskValues(): TaskValues {
   return {
     id_number: "", mobile: "", reasons: [], reason_text: "", willing_to_consider: "", recording_ref: "",
     commission_accrued: "", advertising_allocation: "", opportunity_cost: "", proposed_share: "", contract_confirmed: false,
+    override_reason: "", loss_estimate: null,
     note: "", fault: "", opinion_risk: "", media_involved: false, group_complaint: false, approve: "",
     offer: [], desc_A: "", desc_B: "", desc_C: "", compensation: "", fee_waiver: false,
     option: "", new_customer_id: "", summary: "", lessons: "",
@@ -118,7 +124,7 @@ export function formKind(kind: string, role: string): FormKind {
 
 const FIELDS: Record<FormKind, readonly string[]> = {
   intake: ["id_number", "mobile", "reasons", "reason_text", "willing_to_consider", "recording_ref"],
-  finance: ["commission_accrued", "advertising_allocation", "opportunity_cost", "proposed_share", "contract_confirmed", "note"],
+  finance: ["commission_accrued", "advertising_allocation", "opportunity_cost", "override_reason", "proposed_share", "contract_confirmed", "note"],
   legal: ["fault", "note"],
   marketing: ["opinion_risk", "media_involved", "group_complaint", "note"],
   gm_approval: ["approve", "note"],
@@ -223,6 +229,11 @@ export function collectTask(kind: string, role: string, v: TaskValues, ctx: Task
   } else if (form === "finance") {
     lossBody(v, body, errors);
     body.contract_confirmed = v.contract_confirmed === true;
+    // Figures other than the estimate from the records need a reason (sent as override_reason).
+    const reason = trim(v.override_reason);
+    const missing = overrideError(v, v.loss_estimate, reason);
+    if (missing) errors.override_reason = missing;
+    else if (reason && v.loss_estimate) body.override_reason = reason;
   } else if (form === "legal") {
     if (!trim(v.fault)) errors.fault = { key: "required" };
     else body.fault = trim(v.fault);
@@ -433,6 +444,8 @@ export interface CaseDetail {
   escalation_reasons: string[];
   escalation_codes?: { code: string; params: Record<string, string> }[];
   /** A closed case: the tasks that outlive its closing, and why (zh / en). */
+  /** where the case came from when a follow-up opened it: `loan_rejected: <cause>`, `inability`, `transfer_intent` */
+  origin?: string | null;
   still_open?: { task_id: number; kind: string; title: string; due_at: string | null; why: string; why_en: string }[];
   assessments: Record<string, Opinion>;
   options: OfferedOption[];
@@ -515,4 +528,19 @@ export function messageText(
   if (!m) return undefined;
   if ("key" in m) return t(m.key, m.params ?? {});
   return m.invalid ? `${t("invalid")}：${m.server}` : server(m.server);
+}
+
+/** The intake's start for a case a follow-up opened: the reason it implies and its cause in words (`t` gives
+ * the words: origin_text.<kind> with {cause}); null for a case the front desk registered. */
+export function originPrefill(
+  origin: string | null | undefined,
+  t: (key: string, params?: Record<string, string>) => string,
+): { reasons: (typeof REASONS)[number][]; reason_text: string } | null {
+  if (!origin) return null;
+  const [kind, ...rest] = origin.split(":");
+  const cause = rest.join(":").trim();
+  if (kind === "loan_rejected") return { reasons: ["funds_shortfall"], reason_text: t("origin_text.loan_rejected", { cause }) };
+  if (kind === "inability") return { reasons: ["funds_shortfall"], reason_text: t("origin_text.inability") };
+  if (kind === "transfer_intent") return { reasons: ["other"], reason_text: t("origin_text.transfer_intent") };
+  return null;
 }

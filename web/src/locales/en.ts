@@ -194,6 +194,7 @@ export default {
   "share_short": "Proposed share",
   "path": "Path",
   "events": {
+    "loss_override": "Loss differs from the records",
     "legal_hold_set": "Legal hold set",
     "legal_hold_lifted": "Legal hold lifted",
     "anonymised": "Retention ended: personal data removed",

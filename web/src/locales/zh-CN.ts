@@ -194,6 +194,7 @@ export default {
   "share_short": "建议退款比例",
   "path": "路径",
   "events": {
+    "loss_override": "损失数额与记录不同",
     "legal_hold_set": "设置法律保全",
     "legal_hold_lifted": "解除法律保全",
     "anonymised": "保存期满，个人信息已删除",

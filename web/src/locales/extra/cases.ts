@@ -71,6 +71,11 @@ export default {
     preview_needs_gm: "比例高于公示阶梯，需城市总经理审批",
     file_size_kb: "{n} KB",
     still_open_title: "结案后仍在进行",
+    origin_text: {
+      loan_rejected: "按揭贷款被拒：{cause}",
+      inability: "客户在付款跟进中表示无法按期付款",
+      transfer_intent: "客户在付款跟进中表示有意转让给他人",
+    },
     escalation_codes: {
       loss_over_threshold: "经济损失 {loss}，超过 {threshold}",
       media_involved: "涉及媒体",
@@ -148,6 +153,11 @@ export default {
     preview_needs_gm: "above the published tier: the city GM must approve",
     file_size_kb: "{n} KB",
     still_open_title: "Still open after closing",
+    origin_text: {
+      loan_rejected: "Mortgage rejected: {cause}",
+      inability: "In the payment follow-up the buyer said they cannot pay on time",
+      transfer_intent: "In the payment follow-up the buyer said they want to transfer to someone else",
+    },
     escalation_codes: {
       loss_over_threshold: "loss {loss} exceeds {threshold}",
       media_involved: "media involvement",
