@@ -13,11 +13,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.contract_models import Contract
+from db.discount_models import DiscountRequest
 from db.errors import Forbidden, Invalid, NotFound
 from db.evidence_models import CaseEvidence
 from db.followup_models import Followup, WarningRecord
 from db.inventory_models import PriceList
 from db.notice_models import Notice, NoticeDelivery, ProjectRobot
+from db.reception_models import PartnerRegistration, WalkIn
 from workflows.contracts import Actor
 from db.models import Customer, Project, RefundCase, Subscription, Task, Unit, User
 from domain.access import Access, acting_role
@@ -106,6 +108,11 @@ SCOPED_PARAMS: dict[str, tuple[Callable[[str], object], object, str]] = {
     "loan_id": (mortgage_workflow_id, select(Customer.project_id).select_from(Followup)
                 .outerjoin(Customer, Customer.id == Followup.customer_id).where(Followup.followup_id == _V),
                 "loan {raw} has no follow-up"),
+    "walk_in_id": (int, select(WalkIn.project_id).where(WalkIn.id == _V), "walk-in {v} does not exist"),
+    "registration_id": (int, select(PartnerRegistration.project_id).where(PartnerRegistration.id == _V),
+                        "partner registration {v} does not exist"),
+    "request_id": (int, select(DiscountRequest.project_id).where(DiscountRequest.id == _V),
+                   "discount request {v} does not exist"),
     "plan_id": (payment_plan_workflow_id, select(Customer.project_id).select_from(Followup)
                 .outerjoin(Customer, Customer.id == Followup.customer_id).where(Followup.followup_id == _V),
                 "payment plan {raw} has no follow-up"),
