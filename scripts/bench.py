@@ -33,7 +33,7 @@ import sys
 import sysconfig
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Awaitable, Callable
 
@@ -409,6 +409,32 @@ async def run_side(
     return side
 
 
+def report_agrees(sf, side: Side, project_ids: list[int]) -> None:
+    """The bench's cases in the SLA report (issue 16): each case's recorded span, registration → archive, is there
+    and no longer than the bench measured around it (the measure also holds the registration's and the last
+    action's round trips); the report over the bench's projects counts every one of them as archived."""
+    from db.reports import case_durations, sla_report
+    from domain.calendar import china_date
+
+    with sf() as s:
+        spans = case_durations(s, side.workflow_ids)
+        now = datetime.now(timezone.utc)
+        today = china_date(now)
+        report = sla_report(s, projects=frozenset(project_ids), first=today - timedelta(days=1), last=today, now=now)
+    gaps = []
+    for wid, measured in zip(side.workflow_ids, side.durations):
+        got = spans.get(wid, {}).get("to_archive")
+        if got is None or got.total_seconds() > measured:
+            raise RuntimeError(f"{wid}: the SLA report has {got} for a case the bench measured at {measured:.3f}s")
+        gaps.append(measured - got.total_seconds())
+    archived = report["handling"]["archived"]
+    if archived < len(side.workflow_ids):
+        raise RuntimeError(f"the SLA report counts {archived} archived cases of the bench's {len(side.workflow_ids)}")
+    gaps.sort()
+    print(f"SLA report: {len(gaps)}/{len(side.workflow_ids)} bench cases with their spans; recorded ≤ measured, "
+          f"gap p50 {gaps[len(gaps) // 2] * 1000:.0f} ms, max {gaps[-1] * 1000:.0f} ms", flush=True)
+
+
 async def verify(client: Client, side: Side) -> None:
     """Every case's workflow finished with path B: the figures count only complete cases."""
 
@@ -579,6 +605,7 @@ async def bench(stack: Stack, settings: Settings, n: int, c: int, warmup: int, r
 
         await verify(client, api)
         await verify(client, direct)
+        report_agrees(sf, api, [sc.project_id for sc in api_sc])
         sample = api.workflow_ids[:5] + direct.workflow_ids[:5]
         events = await history_events(client, sample)
         report(n, c, warmup, rounds, api, direct, timings, direct_actions, events, idle, (load_before, load_after))
