@@ -279,15 +279,17 @@ LOSS_FIELDS = ("commission_accrued", "advertising_allocation", "opportunity_cost
 
 
 def _loss_override(session: Session, task, b: TaskCompletion) -> dict | None:
-    """Finance's figures that differ from the estimate the records give, with the reason (None: they agree).
-    Finance may override; the web form asks why, and the difference is recorded with both figures."""
+    """Finance's figures that differ from the estimate the records give, with the reason given for them (None:
+    they agree, or no reason was given — the web form, which shows the estimate, always asks for one; a client
+    that never saw the estimate is not overriding it)."""
     est = loss_estimate(session, case_id=task.case_id, today=china_date(datetime.now(timezone.utc))).estimate
     given = {f: Decimal(getattr(b, f) or 0) for f in LOSS_FIELDS}
     differs = {f: {"estimate": str(getattr(est, f).amount), "given": f"{given[f]:.2f}"}
                for f in LOSS_FIELDS if given[f] != getattr(est, f).amount}
-    if not differs:
+    reason = (b.override_reason or "").strip()
+    if not differs or not reason:
         return None
-    return {"fields": differs, "reason": (b.override_reason or "").strip()}
+    return {"fields": differs, "reason": reason}
 
 
 def _audit_override(session: Session, case_id, user: User, override: dict) -> None:
