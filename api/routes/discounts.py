@@ -96,7 +96,8 @@ def _out(session, req: DiscountRequest, *, detail: bool) -> RequestOut:
     code, name = session.execute(select(Unit.code, Customer.name).join(Customer, Customer.id == req.customer_id)
                                  .where(Unit.id == req.unit_id)).one()
     steps = steps_of(session, req.id)
-    names = dict(session.execute(select(User.id, User.username).where(
+    # People by their names (the screen shows them), not their logins.
+    names = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({req.requested_by, *(s.decided_by for s in steps if s.decided_by)}))).all())
     open_step = next((s for s in steps if s.outcome is None), None)
     return RequestOut(

@@ -70,7 +70,7 @@ async def test_within_the_managers_limit_the_manager_approves_and_the_subscripti
     mine = next(i for i in listed.json()["items"] if i["id"] == pending["discount_request_id"])
     assert [(x["seq"], x["kind"], x["deduction"], x["price_after"]) for x in mine["rows"]] == [
         (1, "percent", "10000.00", "990000.00"), (2, "amount", "5000.00", "985000.00")]
-    assert mine["requested_by"] == users["sales"].username and mine["current_level"] == "manager"
+    assert mine["requested_by"] == users["sales"].display_name and mine["current_level"] == "manager"
 
     rid = pending["discount_request_id"]
     assert (await api.post("sales", f"/api/discount-requests/{rid}/approve", json={})).status_code == 403
@@ -79,7 +79,7 @@ async def test_within_the_managers_limit_the_manager_approves_and_the_subscripti
     done = r.json()
     assert done["status"] == "approved" and done["subscription_id"]
     assert [(s["role"], s["outcome"], s["decided_by"]) for s in done["steps"]] == [
-        ("manager", "approved", users["manager"].username)]
+        ("manager", "approved", users["manager"].display_name)]
     with factory.sf() as s:
         sub = s.get(Subscription, done["subscription_id"])
         assert (sub.price, sub.status, sub.customer_id) == (Decimal("985000.00"), "active", customer)

@@ -160,7 +160,7 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert r.headers["content-disposition"].startswith("attachment; filename*=UTF-8''") and quote("销售统计") in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["汇总", "户型去化", "每日明细"]
+    assert wb.sheetnames == ["汇总", "户型去化", "每日明细", "批次去化"]  # the funnels only with by=
     summary = {row[0]: row[1] for row in wb["汇总"].iter_rows(min_row=2, values_only=True)}
     assert summary["认购套数"] == 2 and summary["退订套数"] == 1 and summary["净签约套数"] == 1
     assert Decimal(str(summary["净认购金额 (元)"])) == Decimal("1500000.00")
@@ -169,6 +169,9 @@ async def test_the_figures_follow_visits_calls_sales_receipts_and_a_refund(api, 
     layouts = {row[0]: row[1:] for row in wb["户型去化"].iter_rows(min_row=2, values_only=True)}
     assert layouts["三室两厅"][:2] == (3, 1) and Decimal(str(layouts["三室两厅"][2])) == Decimal("0.3333")
     assert layouts["两室两厅"] == (0, 0, None)
+    [batch] = list(wb["批次去化"].iter_rows(min_row=2, values_only=True))  # the units of no phase
+    assert batch[:4] == ("未分期", 3, 1, 1) and Decimal(str(batch[4])) == Decimal(str(batch[5])) == Decimal("0.3333")
+    assert batch[6:] == (2, 2)  # made and signed today
     [day] = list(wb["每日明细"].iter_rows(min_row=2, values_only=True))
     assert day[0].date() == today and day[1:3] == (2, 2) and Decimal(str(day[3])) == net
 

@@ -6,6 +6,8 @@ const t = (key: string, params?: Record<string, unknown>) => `${key}:${params?.i
 describe("refWords", () => {
   it("names what a warning is about through the case_refs messages", () => {
     expect(refWords("customer-2", t)).toBe("case_refs.customer:2");
+    expect(refWords("work-calendar", t)).toBe("case_refs.work_calendar:undefined");
+    expect(refWords("keywords-project-4", t)).toBe("case_refs.keywords:4");
     expect(refWords("payment-plan-17", t)).toBe("case_refs.payment_plan:17");
     expect(refWords("mortgage-3", t)).toBe("case_refs.mortgage:3");
   });

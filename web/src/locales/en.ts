@@ -265,6 +265,8 @@ export default {
   "respond_role": "Responder",
   "escalate_to": "Escalates to",
   "rules": {
+    "calendar_coverage": "Working-day calendar running out",
+    "keyword_rising": "Complaint keyword rising",
     "refund_policy_inquiries": "Repeated refund-policy inquiries",
     "visits_dropped_no_appointment": "Visits dropped, no appointment",
     "mortgage_documents_late": "Mortgage documents late",

@@ -265,6 +265,8 @@ export default {
   "respond_role": "响应人",
   "escalate_to": "升级至",
   "rules": {
+    "calendar_coverage": "工作日历即将用完",
+    "keyword_rising": "投诉关键词上升",
     "refund_policy_inquiries": "多次咨询退房政策",
     "visits_dropped_no_appointment": "来访骤减且无后续预约",
     "mortgage_documents_late": "按揭资料逾期",
