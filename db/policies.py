@@ -201,17 +201,21 @@ def _name(session: Session, user_id: int | None) -> str:
 _NAMES = select(User.id, User.display_name, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
-def listing(session: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """Every version, newest first, with people's names, its scope's name, and its state now:
-    draft / approved / scheduled (published, not yet effective) / in_force / superseded / discarded."""
-    rows = session.scalars(select(RefundPolicyVersion).order_by(RefundPolicyVersion.id.desc())).all()
+def listing(session: Session, *, now: datetime, only: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Every version (or those named in `only`), newest first, with people's names, its scope's name, and its
+    state now: draft / approved / scheduled (published, not yet effective) / in_force / superseded / discarded.
+    The states are decided over every version; names are looked up only for the versions returned."""
+    every = session.scalars(select(RefundPolicyVersion).order_by(RefundPolicyVersion.id.desc())).all()
+    rows = every if only is None else [r for r in every if r.version in only]
     ids = {i for r in rows for i in (r.author_id, r.approved_by_id, r.published_by_id) if i is not None}
     names = {i: d or u for i, d, u in session.execute(_NAMES, {"ids": sorted(ids) or [-1]})}
-    cities = dict(session.execute(select(CityCompany.id, CityCompany.name)).all())
-    projects = dict(session.execute(select(Project.id, Project.name)).all())
+    city_ids = sorted({r.city_company_id for r in rows if r.city_company_id is not None}) or [-1]
+    project_ids = sorted({r.project_id for r in rows if r.project_id is not None}) or [-1]
+    cities = dict(session.execute(select(CityCompany.id, CityCompany.name).where(CityCompany.id.in_(city_ids))).all())
+    projects = dict(session.execute(select(Project.id, Project.name).where(Project.id.in_(project_ids))).all())
     # The newest effective published version of each scope target is in force; older ones are superseded.
     live: dict[tuple, int] = {}
-    for r in sorted((r for r in rows if r.status == "published" and r.effective_from <= now),
+    for r in sorted((r for r in every if r.status == "published" and r.effective_from <= now),
                     key=lambda r: (r.effective_from, r.id), reverse=True):
         live.setdefault((r.scope, r.city_company_id, r.project_id), r.id)
     out = []

@@ -138,7 +138,8 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _listed(session, version: str) -> dict:
-    return next(r for r in policies.listing(session, now=_now()) if r["version"] == version)
+    [one] = policies.listing(session, now=_now(), only=frozenset({version}))
+    return one
 
 
 def _detail(session, row: RefundPolicyVersion) -> dict:

@@ -282,14 +282,14 @@ def _loss_override(session: Session, task, b: TaskCompletion) -> dict | None:
     """Finance's figures that differ from the estimate the records give, with the reason given for them (None:
     they agree, or no reason was given — the web form, which shows the estimate, always asks for one; a client
     that never saw the estimate is not overriding it)."""
+    reason = (b.override_reason or "").strip()
+    if not reason:  # the estimate's queries only when there is an override to record
+        return None
     est = loss_estimate(session, case_id=task.case_id, today=china_date(datetime.now(timezone.utc))).estimate
     given = {f: Decimal(getattr(b, f) or 0) for f in LOSS_FIELDS}
     differs = {f: {"estimate": str(getattr(est, f).amount), "given": f"{given[f]:.2f}"}
                for f in LOSS_FIELDS if given[f] != getattr(est, f).amount}
-    reason = (b.override_reason or "").strip()
-    if not differs or not reason:
-        return None
-    return {"fields": differs, "reason": reason}
+    return {"fields": differs, "reason": reason} if differs else None
 
 
 def _audit_override(session: Session, case_id, user: User, override: dict) -> None:
