@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from domain.calendar import CHINA, CalendarNotCovered, add_working_days, china_date
+from domain.messages import render
 
 CENT = Decimal("0.01")
 
@@ -174,12 +175,13 @@ class LossAssessment:
         return money(self.commission_accrued + self.advertising_allocation + self.opportunity_cost)
 
 
-# Why the city GM must approve, by stable code: (English, Chinese) with the code's parameters.
-ESCALATION_REASONS: dict[str, tuple[str, str]] = {
-    "escalation.loss_over_threshold": ("loss {loss} CNY exceeds {threshold} CNY", "经济损失 {loss} 元，超过 {threshold} 元"),
-    "escalation.media_involved": ("media involvement", "涉及媒体"),
-    "escalation.share_above_tier": ("refund share above the published tier", "退款比例高于公示阶梯上限"),
-}
+# Why the city GM must approve, by stable code; their words (English and Chinese, with the code's parameters) are
+# the error catalogue's (domain/messages.py), so there is one copy of them.
+ESCALATION_REASONS: tuple[str, ...] = (
+    "escalation.loss_over_threshold",  # {loss, threshold}
+    "escalation.media_involved",
+    "escalation.share_above_tier",
+)
 
 
 def escalation_codes(
@@ -203,8 +205,7 @@ def escalation_codes(
 
 
 def reason_text(reason: dict, lang: str = "en") -> str:
-    en, zh = ESCALATION_REASONS[reason["code"]]
-    return (zh if lang.startswith("zh") else en).format(**reason["params"])
+    return render(reason["code"], reason["params"], "zh" if lang.startswith("zh") else "en")
 
 
 def escalation_reasons(

@@ -165,10 +165,18 @@ def test_recognition_wants_the_whole_text_and_known_words():
 
 
 def test_the_escalation_reasons_are_the_refund_rules_own_codes_and_words():
-    from domain.refund import ESCALATION_REASONS
+    from decimal import Decimal
 
-    for code, (en, zh) in ESCALATION_REASONS.items():
-        assert (CATALOGUE[code].en, CATALOGUE[code].zh) == (en, zh)
+    from domain.refund import ESCALATION_REASONS, RefundPolicy, escalation_codes, escalation_reasons, reason_text
+
+    assert all(code in CATALOGUE for code in ESCALATION_REASONS)
+    policy = RefundPolicy(version="t")
+    codes = escalation_codes(policy, loss_total=Decimal("75000.00"), media_involved=True, share_above_tier=True)
+    assert [c["code"] for c in codes] == list(ESCALATION_REASONS)
+    # The English words the workflow has always written, and the Chinese the web app shows.
+    assert escalation_reasons(policy, loss_total=Decimal("75000.00"), media_involved=True, share_above_tier=True) == (
+        "loss 75000.00 CNY exceeds 50000 CNY", "media involvement", "refund share above the published tier")
+    assert reason_text(codes[0], "zh") == "经济损失 75000.00 元，超过 50000 元"
 
 
 def test_a_validation_error_names_each_field_s_fault_in_chinese():
