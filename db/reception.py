@@ -263,8 +263,12 @@ def _taken_answer(session: Session, w: WalkIn) -> Conflict:
 
 def take_walk_in(session: Session, *, walk_in_id: int, consultant_id: int, reason: str | None, actor: User,
                  at: datetime) -> WalkIn:
-    """`consultant_id` takes the walk-in: one winner under concurrency (a conditional UPDATE)."""
+    """`consultant_id` takes the walk-in: one winner under concurrency. The walk-in's row is locked first, so the
+    turn and the reason are judged on the rotation as it stands once any concurrent take of it has committed (a
+    loser then answers 409 "taken", never a turn question about a walk-in already gone); the UPDATE stays
+    conditional all the same."""
     w = walk_in_for(session, walk_in_id)
+    session.refresh(w, with_for_update=True)
     if w.consultant_id is not None:
         raise _taken_answer(session, w)
     roster, queue = queue_of(session, w.project_id, w.day)
