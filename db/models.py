@@ -198,6 +198,9 @@ class Subscription(Base):
             postgresql_where=text("status = 'active'"),
         ),
         CheckConstraint("deposit_amount >= 0 AND paid_amount >= deposit_amount", name="subscription_amounts"),
+        # The transfers made from a subscription (fee waived: the refund reports, migration 0028).
+        Index("ix_subscriptions_transferred_from_id", "transferred_from_id",
+              postgresql_where=text("transferred_from_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -285,6 +288,10 @@ class RefundCase(Base):
         Index("ix_refund_cases_project_registered", "project_id", "registered_at", "id"),
         Index("ix_refund_cases_registered", "registered_at", "id"),
         Index("ix_refund_cases_open_registered", "registered_at", "id", postgresql_where=text("stage <> 'closed'")),
+        # A subscription's cases (the report facts follow a change of its consultant or a transfer: migration 0028).
+        Index("ix_refund_cases_subscription_id", "subscription_id"),
+        # The dashboard's cases closed this week (migration 0028).
+        Index("ix_refund_cases_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
     )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -365,6 +372,8 @@ class Task(Base):
         Index("ix_tasks_open_role", "role", "due_at", postgresql_where=text("status = 'open'")),
         Index("ix_tasks_open_pool", "project_id", "role", "due_at", postgresql_where=text("status = 'open'")),
         Index("ix_tasks_open_claimed", "claimed_by", "due_at", postgresql_where=text("status = 'open'")),
+        # An open case's nearest deadline, read from the index alone (the dashboard: migration 0028).
+        Index("ix_tasks_open_case_due", "case_id", "due_at", postgresql_where=text("status = 'open'")),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refund_cases.id"), index=True)

@@ -155,7 +155,9 @@ class SlaOut(BaseModel):
 def _sla(session: Session, user: User, project_id, city_company_id, date_from, date_to, baseline_days) -> dict:
     first, last = period(date_from, date_to)
     scope = report_scope(session, user, project_id, city_company_id)
-    return sla_report(session, projects=scope, first=first, last=last, now=now_utc(), baseline_days=baseline_days)
+    rep = sla_report(session, projects=scope, first=first, last=last, now=now_utc(), baseline_days=baseline_days)
+    session.commit()  # the report summaries it refreshed (db.reports.refresh_summaries) stay refreshed
+    return rep
 
 
 @router.get("/api/reports/sla", response_model=SlaOut, responses=NOT_FOUND,
@@ -259,7 +261,9 @@ class ReasonsOut(BaseModel):
 def _reasons(session: Session, user: User, project_id, city_company_id, date_from, date_to) -> dict:
     first, last = period(date_from, date_to)
     scope = report_scope(session, user, project_id, city_company_id)
-    return reasons_report(session, projects=scope, first=first, last=last)
+    rep = reasons_report(session, projects=scope, first=first, last=last)
+    session.commit()  # the report summaries it refreshed (db.reports.refresh_summaries) stay refreshed
+    return rep
 
 
 @router.get("/api/reports/reasons", response_model=ReasonsOut, responses=NOT_FOUND,

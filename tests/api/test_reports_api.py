@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text, update
 
 from api.security import hash_password
 from db.followup_models import WarningRecord
@@ -32,6 +33,7 @@ from db.models import (
     User,
 )
 from db.org import grant
+from db.reports import refresh_summaries, summary_drift
 from domain import reports as R
 from domain.calendar import CHINA
 from tests.api.conftest import Api
@@ -373,3 +375,109 @@ async def test_malformed_filters_are_refused_never_a_server_error(api, office):
             # 422 for a parameter the route takes; one it does not take is ignored (the period check is the route's)
             expected = 422 if set(params) & declared else 200
             assert r.status_code == expected, (url, params, r.status_code, r.text[:300])
+
+
+async def test_the_report_summary_stays_equal_to_the_records(api, office, session_factory):
+    """The report facts and cells (migration 0028, schema `reporting`), refreshed from the cases the writers marked:
+    after writes of every kind to every table they are computed from, they equal a recomputation from the records
+    (db.reports.summary_drift), and the reports follow."""
+    from sqlalchemy import delete, select
+
+    ids = office.case_ids
+    with session_factory.begin() as s:
+        refresh_summaries(s)
+    with session_factory() as s:
+        assert set(summary_drift(s).values()) == {0}
+    with session_factory.begin() as s:  # tasks: a step done, one removed, a department changed
+        s.execute(update(Task).where(Task.case_id == ids[12], Task.task_key == "assessment:legal")
+                  .values(status="done", completed_at=Task.created_at + 3 * H))
+        s.execute(delete(Task).where(Task.case_id == ids[0], Task.task_key == "intake"))
+        s.execute(update(Task).where(Task.case_id == ids[1], Task.task_key == "intake").values(role="manager"))
+    with session_factory.begin() as s:  # the case: moved to May, an outcome changed; an archive task reopened
+        s.execute(update(RefundCase).where(RefundCase.id == ids[2]).values(registered_at=datetime(2026, 5, 10, 9, tzinfo=CHINA)))
+        s.execute(update(RefundCase).where(RefundCase.id == ids[8]).values(outcome={"path": "B"}, loss_total=Decimal("1000")))
+        s.execute(update(Task).where(Task.case_id == ids[3], Task.task_key == "archive").values(created_at=Task.created_at + H))
+    with session_factory.begin() as s:  # intake forms, the consultant, money, the transfer's fee
+        s.execute(update(IntakeForm).where(IntakeForm.case_id == ids[9]).values(reasons=["funds_shortfall", "other", "other"]))
+        s.execute(delete(IntakeForm).where(IntakeForm.case_id == ids[10]))
+        s.execute(update(Subscription).where(Subscription.id == select(RefundCase.subscription_id).where(RefundCase.id == ids[1])
+                                             .scalar_subquery()).values(consultant_id=office.users["sales_b"].id))
+        s.execute(update(RefundInstruction).where(RefundInstruction.case_id == ids[4])
+                  .values(status="paid", paid_amount=Decimal("90000")))
+        s.execute(delete(RefundInstruction).where(RefundInstruction.case_id == ids[10]))
+        s.execute(delete(RetentionLedgerEntry).where(RetentionLedgerEntry.case_id == ids[6]))
+        s.execute(update(Subscription).where(Subscription.transferred_from_id.is_not(None),
+                                             Subscription.transferred_from_id == select(RefundCase.subscription_id)
+                                             .where(RefundCase.id == ids[7]).scalar_subquery()).values(fee_waived=False))
+    with session_factory.begin() as s:  # a voided registration removed altogether
+        s.execute(delete(RefundCase).where(RefundCase.id == ids[11]))
+    with session_factory.begin() as s:
+        refresh_summaries(s)
+    with session_factory() as s:
+        assert summary_drift(s) == {k: 0 for k in summary_drift(s)}
+
+    may = await get(api, "manager", "/api/reports/sla", project_id=office.project_id, **MAY)
+    assert (may["handling"]["cases"], may["handling_by_month"][0]["cases"]) == (1, 1)  # case 2, moved
+    march = await get(api, "manager", "/api/reports/sla", project_id=office.project_id, **MARCH)
+    assert march["handling"]["cases"] == 10 and march["handling"]["voided"] == 0  # 1, 3..10, 12: 2 moved, 11 removed
+    legal = step(march, "assessment", "legal")
+    assert (legal["done"], legal["median_minutes"], legal["open_now"]) == (1, "180.0", 0)  # case 12's, done in 3 hours
+    rep = await get(api, "marketing", "/api/reports/reasons", project_id=office.project_id, **MARCH)
+    assert (rep["cases"], rep["with_intake"]) == (10, 9)  # 1, 3..9 and 12 have an intake; 10's was removed
+    assert {r["reason"]: r["cases"] for r in rep["reasons"]}["other"] == 1  # case 9, once however often it gives it
+    assert rep["money"]["compensation"] == "8000.00" and rep["money"]["fees_waived"] == 0
+
+
+async def test_a_write_marks_its_case_and_the_next_report_counts_it(api, office, session_factory):
+    """The step path only marks the case a written row belongs to (reporting.dirty), and only when the row changed
+    something the reports read; the next report refreshes the marked cases first (nothing else needed, no sweep)
+    and its route keeps that refresh."""
+    ids = office.case_ids
+
+    def marks(s, n: int) -> int:
+        return s.scalar(text("SELECT count(*) FROM reporting.dirty WHERE case_id = :c"), {"c": ids[n]})
+
+    with session_factory.begin() as s:  # the fixture's own writes marked every case
+        assert refresh_summaries(s) >= len(ids)
+    with session_factory() as s:  # seen inside the writer's transaction, before any refresh could take it
+        with s.begin():
+            s.execute(update(Task).where(Task.case_id == ids[3], Task.task_key == "intake").values(title="接待登记"))
+            s.execute(update(RefundCase).where(RefundCase.id == ids[3]).values(stage="archive"))
+            assert marks(s, 3) == 0  # a title, a stage: nothing a report reads
+            s.execute(update(Task).where(Task.case_id == ids[12], Task.task_key == "assessment:legal")
+                      .values(status="done", completed_at=Task.created_at + 3 * H))
+            assert marks(s, 12) == 1
+    rep = await get(api, "manager", "/api/reports/sla", project_id=office.project_id, **MARCH)
+    legal = step(rep, "assessment", "legal")
+    assert (legal["done"], legal["median_minutes"]) == (1, "180.0")
+    with session_factory() as s:
+        assert marks(s, 12) == 0 and set(summary_drift(s).values()) == {0}
+
+
+def test_concurrent_steps_of_one_project_never_wait_on_the_report_summaries(office, session_factory):
+    """Two steps of one project, one month and one department written at once (both add an open task: the same
+    cell of every summary) do not wait for each other: each only appends a mark. A writer that updated a shared
+    counter row would wait here until the first commits — and this one gives up after 2 seconds."""
+    def new_task(s, n: int) -> None:
+        c = s.get(RefundCase, office.case_ids[n])
+        s.add(Task(case_id=c.id, project_id=c.project_id, task_key=f"contract:{n}", kind="contract", role="legal",
+                   title="合同", due_at=c.registered_at + 4 * H, status="open", created_at=c.registered_at + H))
+        s.flush()
+
+    first = session_factory()
+    try:
+        first.begin()
+        new_task(first, 1)  # not committed: its transaction holds whatever it wrote
+        with session_factory.begin() as second:
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))
+            new_task(second, 2)  # same project, month, kind and department
+        first.commit()
+    finally:
+        first.close()
+    with session_factory.begin() as s:
+        refresh_summaries(s)
+    with session_factory() as s:
+        assert set(summary_drift(s).values()) == {0}
+        n = s.scalar(text("SELECT sum(tasks) FROM reporting.step_project_cells WHERE project_id = :p"
+                          " AND kind = 'contract' AND role = 'legal'"), {"p": office.project_id})
+        assert n == 2
