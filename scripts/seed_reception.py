@@ -7,7 +7,8 @@ seed runs once: on a later day the front desk sets that day's rotation on the �
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
@@ -16,17 +17,27 @@ from db.demo_ids import mobile
 from db.models import Project, Unit, User
 from db.pii import PiiCipher
 from db.reception_models import DutyRoster, RotationEvent
-from domain.calendar import china_date
+from domain.calendar import CHINA, china_date
+
+
+MORNING = timedelta(hours=2)  # the demo's reception: the rotation set, then 70 minutes of walk-ins in two hours
+
+
+def demo_clock(now: datetime) -> tuple[date, datetime, Callable[[int], datetime]]:
+    """Today's China date, when its rotation was set, and the time of the demo's minute m (0..120): the last two
+    hours before now, squeezed into what has passed of the China day when it began less than two hours ago (the
+    rotation and its walk-ins belong to today, never to yesterday or the future)."""
+    day = china_date(now)
+    start = max(now - MORNING, datetime.combine(day, time(0), tzinfo=CHINA))
+    return day, start, lambda minutes: start + (now - start) * (minutes / (MORNING / timedelta(minutes=1)))
 
 
 def seed(s: Session, cipher: PiiCipher, *, project: Project, users: dict[str, User], people: dict[str, User],
          units: list[Unit], today: date) -> None:
     """users: the demo account per role (scripts/seed.py DEMO_USERS); people: the other demo people by login."""
-    now = datetime.now(timezone.utc)
-    day = china_date(now)
+    day, start, at = demo_clock(datetime.now(timezone.utc))
     front, manager, marketing = users["frontdesk"], users["manager"], users["marketing"]
     sales, sales2 = users["sales"], people["sales2"]
-    start = now - timedelta(hours=2)
 
     for pos, who in enumerate((sales, sales2), start=1):
         s.add(DutyRoster(project_id=project.id, day=day, consultant_id=who.id, position=pos, present=True))
@@ -42,9 +53,6 @@ def seed(s: Session, cipher: PiiCipher, *, project: Project, users: dict[str, Us
                          mobile=mobile(30_000_100), note="意向三室", actor=marketing, at=start - timedelta(days=3))
     db.register_prospect(s, cipher, project_id=project.id, partner_id=lianjia.id, prospect_name="钱先生",
                          mobile=mobile(30_000_101), note="", actor=marketing, at=start - timedelta(days=1))
-
-    def at(minutes: int) -> datetime:
-        return start + timedelta(minutes=minutes)
 
     w1 = db.register_walk_in(s, cipher, project_id=project.id, group_size=3, first_visit=True, channel="walk_in",
                              name=None, mobile=None, note="", actor=front, at=at(5))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from db.followup_models import Followup, WarningRecord
 from db.models import CaseEvent, RefundCase
+from domain.calendar import china_date
 from tests.api.conftest import Api
 from tests.factories_contracts import plan_body, set_plan, sign
 
@@ -124,7 +125,7 @@ async def test_a_mortgage_takes_the_contract_and_the_request_date_and_shows_its_
 
 async def test_bad_mortgage_input_is_a_422_with_the_field_and_nothing_is_written(world, session_factory):
     sc, api, c = await world()
-    today = datetime.now(timezone.utc).date()
+    today = china_date(datetime.now(timezone.utc))
     body = {"contract_id": c["id"], "requested_on": "2026-10-01", "bank": "CCB", "loan_amount": "1950000.01"}
     r = await api.post("finance", "/api/mortgages", json=body)
     assert r.status_code == 422
@@ -142,7 +143,7 @@ async def test_bad_mortgage_input_is_a_422_with_the_field_and_nothing_is_written
 
 async def test_a_rejected_mortgage_opens_a_refund_case_with_the_cause(world, session_factory):
     sc, api, c = await world()
-    today = datetime.now(timezone.utc).date()
+    today = china_date(datetime.now(timezone.utc))
     r = await api.post("finance", "/api/mortgages", json={"contract_id": c["id"], "requested_on": str(today),
                                                           "bank": "CCB", "loan_amount": "1400000.00"})
     assert r.status_code == 201, r.text
@@ -176,7 +177,7 @@ async def wait_for_case(session_factory, subscription_id: int, timeout: float = 
 
 
 async def test_one_payment_plan_per_contract_from_its_own_instalments(world, session_factory):
-    sc, api, c = await world(first_due=datetime.now(timezone.utc).date() + timedelta(days=40))
+    sc, api, c = await world(first_due=china_date(datetime.now(timezone.utc)) + timedelta(days=40))
     assert (await api.post("sales", "/api/payment-plans", json={"contract_id": c["id"]})).status_code == 403
     r = await api.post("finance", "/api/payment-plans", json={"plan_id": "P1", "customer_id": 5, "contract_ref": "X",
                                                               "instalments": []})
@@ -196,7 +197,7 @@ async def test_one_payment_plan_per_contract_from_its_own_instalments(world, ses
     r = await api.post("finance", f"/api/payment-plans/{plan}/payments",
                        json={"seq": 1, "amount": "550000.00", "paid_on": "2026-11-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.paid_on"  # before the contract
-    today = datetime.now(timezone.utc).date()
+    today = china_date(datetime.now(timezone.utc))
     r = await api.post("finance", f"/api/payment-plans/{plan}/payments",
                        json={"seq": 1, "amount": "550000.00", "paid_on": str(today)})
     assert r.status_code == 200 and r.json()["state"] == "settled", r.text
@@ -206,7 +207,7 @@ async def test_one_payment_plan_per_contract_from_its_own_instalments(world, ses
 
 async def test_a_receipt_before_the_contract_or_in_the_future_is_a_422_with_the_field(world):
     sc, api, c = await world()
-    today = datetime.now(timezone.utc).date()
+    today = china_date(datetime.now(timezone.utc))
     for day, code in (("2026-11-01", "before_contract"), (str(today + timedelta(days=1)), "future")):
         r = await api.post("finance", f"/api/contracts/{c['id']}/receipts", json={"amount": "1.00", "received_on": day})
         assert r.status_code == 422, r.text

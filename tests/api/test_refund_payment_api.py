@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from api.security import hash_password
 from db.models import RefundCase, RefundInstruction, Task, Unit, User
 from db.org import grant
+from domain.calendar import china_date
 from tests.api.test_case_ways_out_api import world  # noqa: F401  (fixture)
 from tests.api.test_refund_api import assess_all, intake_body, register
 from tests.factories import TEST_PASSWORD
@@ -38,7 +39,7 @@ async def test_paying_the_instructed_amount_closes_the_payment_and_shows_on_the_
     sc, api = world
     cid, ins = await instructed(api, sc)
     path = f"/api/refund-instructions/{ins['id']}/payment"
-    today = date.today()
+    today = china_date(datetime.now(timezone.utc))
     r = await api.post("finance", path, json={"amount": ins["amount"], "paid_on": (today + timedelta(days=1)).isoformat(),
                                               "bank_reference": "B1"})
     assert r.status_code == 422 and "future" in r.json()["message"]
@@ -64,7 +65,7 @@ async def test_a_different_amount_needs_a_reason_and_a_second_person(world, sess
     sc, api = world
     cid, ins = await instructed(api, sc)
     path = f"/api/refund-instructions/{ins['id']}/payment"
-    body = {"amount": "1.00", "paid_on": date.today().isoformat(), "bank_reference": "B2"}
+    body = {"amount": "1.00", "paid_on": china_date(datetime.now(timezone.utc)).isoformat(), "bank_reference": "B2"}
     r = await api.post("finance", path, json=body)
     assert r.status_code == 422 and "needs a reason" in r.json()["message"]
     r = await api.post("finance", path, json={**body, "difference_reason": "客户要求分两笔退款，本笔为首笔"})
