@@ -28,10 +28,12 @@ from domain.calendar import CHINA, china_date
 from domain.identity import InvalidIdentity, mask_mobile, normalize_mobile
 
 
-def field_error(field: str, message: str, code: str = "invalid", cls: type = Invalid):
-    """A refusal about one field of the body: 422 (or `cls`) naming it."""
-    err = cls(message)
-    err.errors = ({"field": f"body.{field}", "code": code, "message": message},)
+def field_error(field: str, message: str | None = None, code: str = "invalid", cls: type = Invalid, *,
+                key: str | None = None, **params):
+    """A refusal about one field of the body: 422 (or `cls`) naming it; `key` and its params: a code of the error
+    catalogue (domain/messages.py), worded in the reader's language."""
+    err = cls(key=key, params=params) if key else cls(message)
+    err.errors = ({"field": f"body.{field}", "code": code, "message": err.message},)
     return err
 
 
@@ -117,12 +119,12 @@ def set_roster(session: Session, *, project_id: int, day: date, consultant_ids: 
     """The day's duty order (replacing the one set before): each an active consultant of the project, once.
     A consultant kept on the roster keeps their present / absent state."""
     if not consultant_ids:
-        raise field_error("consultant_ids", "name at least one consultant on duty")
+        raise field_error("consultant_ids", key="reception.roster_empty")
     if len(set(consultant_ids)) != len(consultant_ids):
-        raise field_error("consultant_ids", "a consultant is named twice in the duty order")
+        raise field_error("consultant_ids", key="reception.roster_twice")
     bad = [c for c in consultant_ids if not is_consultant(session, c, project_id)]
     if bad:
-        raise field_error("consultant_ids", f"user {bad[0]} is not an active sales consultant of this project")
+        raise field_error("consultant_ids", key="reception.not_consultant", user=bad[0])
     _lock(session, f"roster:{project_id}:{day}")
     old = {r.consultant_id: r for r in roster_of(session, project_id, day)}
     for r in old.values():
@@ -145,13 +147,13 @@ def set_presence(session: Session, *, project_id: int, day: date, consultant_id:
     row = session.scalar(select(DutyRoster).where(DutyRoster.project_id == project_id, DutyRoster.day == day,
                                                   DutyRoster.consultant_id == consultant_id))
     if row is None:
-        raise field_error("consultant_id", f"user {consultant_id} is not on today's duty roster")
+        raise field_error("consultant_id", key="reception.not_on_roster", user=consultant_id)
     changed = session.execute(
         update(DutyRoster).where(DutyRoster.id == row.id, DutyRoster.present.is_(not present))
         .values(present=present).returning(DutyRoster.id)).first()
     if changed is None:
         name = _names(session, [consultant_id]).get(consultant_id, str(consultant_id))
-        raise Conflict(f"{name} is already {'back on duty' if present else 'marked absent'}")
+        raise Conflict(key="reception.already_back" if present else "reception.already_absent", params={"name": name})
     _event(session, project_id=project_id, day=day, kind="back" if present else "absent", actor=actor, at=at,
            consultant_id=consultant_id, reason=reason)
     session.flush()
@@ -234,7 +236,7 @@ def walk_in_for(session: Session, walk_in_id: int, *, for_update: bool = False) 
         stmt = stmt.with_for_update()
     w = session.scalar(stmt)
     if w is None:
-        raise NotFound(f"walk-in {walk_in_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "walk-in", "id": walk_in_id})
     return w
 
 
@@ -258,7 +260,7 @@ def offered_to(session: Session, w: WalkIn, queue: list[int] | None = None) -> i
 def _taken_answer(session: Session, w: WalkIn) -> Conflict:
     name = _names(session, [w.consultant_id]).get(w.consultant_id, str(w.consultant_id))
     at = w.taken_at.astimezone(CHINA).strftime("%H:%M:%S")
-    return Conflict(f"walk-in {w.id} was already taken by {name} at {at}")
+    return Conflict(key="reception.taken", params={"walk_in": w.id, "name": name, "at": at})
 
 
 def take_walk_in(session: Session, *, walk_in_id: int, consultant_id: int, reason: str | None, actor: User,
@@ -277,14 +279,13 @@ def take_walk_in(session: Session, *, walk_in_id: int, consultant_id: int, reaso
                          reserved_present=w.reserved_for in queue)
     names = _names(session, [consultant_id, w.reserved_for, offered])
     if how == "reserved":
-        raise Conflict(f"this is a returning customer of {names.get(w.reserved_for)}, who is on duty: "
-                       "the walk-in goes to them (撞单 protection)")
+        raise Conflict(key="reception.reserved", params={"name": names.get(w.reserved_for, str(w.reserved_for))})
     if how == "off_duty":
-        raise field_error("consultant_id", f"{names.get(consultant_id, consultant_id)} is not on duty in today's "
-                                           "rotation", cls=Conflict)
+        raise field_error("consultant_id", cls=Conflict, key="reception.off_duty",
+                          name=names.get(consultant_id, str(consultant_id)))
     if how in ("out_of_turn", "cover") and not (reason or "").strip():
         whose = names.get(offered) if how == "out_of_turn" else names.get(w.reserved_for)
-        raise field_error("reason", f"it is {whose}'s walk-in: taking it needs a reason", code="missing")
+        raise field_error("reason", code="missing", key="reception.take_needs_reason", name=whose)
     won = session.execute(
         update(WalkIn).where(WalkIn.id == w.id, WalkIn.consultant_id.is_(None))
         .values(consultant_id=consultant_id, taken_at=at).returning(WalkIn.id)).first()
@@ -302,19 +303,19 @@ def skip_walk_in(session: Session, *, walk_in_id: int, consultant_id: int, reaso
                  at: datetime) -> WalkIn:
     """Pass over the consultant offered (with a reason); the next in turn is offered."""
     if not reason.strip():
-        raise field_error("reason", "a skip needs a reason", code="missing")
+        raise field_error("reason", code="missing", key="reception.skip_needs_reason")
     w = walk_in_for(session, walk_in_id, for_update=True)
     if w.consultant_id is not None:
         raise _taken_answer(session, w)
     if w.reserved_for is not None:
-        raise Conflict("a returning customer's walk-in is not in the rotation: there is nobody to skip")
+        raise Conflict(key="reception.skip_reserved")
     _, queue = queue_of(session, w.project_id, w.day)
     offered = offered_to(session, w, queue)
     if offered != consultant_id:
         names = _names(session, [offered, consultant_id])
         now = names.get(offered, "nobody") if offered is not None else "nobody"
-        raise field_error("consultant_id", f"the walk-in is offered to {now}, not to "
-                                           f"{names.get(consultant_id, consultant_id)}", cls=Conflict)
+        raise field_error("consultant_id", cls=Conflict, key="reception.offered_to_other", offered=now,
+                          name=names.get(consultant_id, str(consultant_id)))
     _event(session, project_id=w.project_id, day=w.day, kind="skipped", actor=actor, at=at, consultant_id=consultant_id,
            walk_in_id=w.id, reason=reason.strip())
     nxt = rules.next_in_turn(queue, [*_skipped(session, w.id), consultant_id])
@@ -370,13 +371,12 @@ def add_partner(session: Session, cipher: PiiCipher, *, project_id: int, name: s
                 contact_name: str | None, contact_mobile: str | None, actor: User) -> ChannelPartner:
     name = name.strip()
     if not name:
-        raise field_error("name", "the partner's name is empty", code="missing")
+        raise field_error("name", code="missing", key="partner.name_empty")
     norm = normalized_mobile(contact_mobile, "contact_mobile") if contact_mobile and contact_mobile.strip() else None
     _lock(session, f"partner:{project_id}:{name}")
     if session.scalar(select(ChannelPartner.id).where(ChannelPartner.project_id == project_id,
                                                       ChannelPartner.name == name)) is not None:
-        raise field_error("name", f"a partner named {name} already exists in this project", code="duplicate",
-                          cls=Conflict)
+        raise field_error("name", code="duplicate", cls=Conflict, key="partner.name_taken", name=name)
     p = ChannelPartner(project_id=project_id, name=name, kind=kind, contact_name=(contact_name or "").strip() or None,
                        contact_mobile_enc=cipher.encrypt(norm) if norm else None,
                        contact_mobile_masked=mask_mobile(norm) if norm else None, active=True, created_by=actor.id)
@@ -395,10 +395,10 @@ def partners_of(session: Session, project_id: int) -> list[tuple[ChannelPartner,
         ChannelPartner.project_id == project_id).order_by(ChannelPartner.name)).all()]
 
 
-def holder_message(partner: ChannelPartner, reg: PartnerRegistration) -> str:
-    until = reg.protected_until.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-    kind = {"agency": "agency", "distributor": "distributor"}.get(partner.kind, partner.kind)
-    return (f"this mobile is already registered by {partner.name} ({kind}), protected until {until} China time")
+def holder_params(partner: ChannelPartner, reg: PartnerRegistration) -> dict[str, str]:
+    """Who holds a registered mobile and until when (China time): the parameters of partner.mobile_registered."""
+    return {"name": partner.name, "kind": partner.kind,
+            "until": reg.protected_until.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")}
 
 
 def register_prospect(session: Session, cipher: PiiCipher, *, project_id: int, partner_id: int, prospect_name: str,
@@ -408,27 +408,29 @@ def register_prospect(session: Session, cipher: PiiCipher, *, project_id: int, p
     visited the sales office or is its customer (the office found them first)."""
     prospect_name = prospect_name.strip()
     if not prospect_name:
-        raise field_error("prospect_name", "the prospect's name is empty", code="missing")
+        raise field_error("prospect_name", code="missing", key="partner.prospect_name_empty")
     partner = session.get(ChannelPartner, partner_id)
     if partner is None or partner.project_id != project_id:
-        raise field_error("partner_id", f"partner {partner_id} is not a channel partner of this project")
+        raise field_error("partner_id", key="partner.not_of_project", partner=partner_id)
     if not partner.active:
-        raise field_error("partner_id", f"partner {partner.name} is no longer active")
+        raise field_error("partner_id", key="partner.inactive", name=partner.name)
     norm = normalized_mobile(mobile)
     bidx = cipher.blind_index("mobile", norm)
     _lock(session, f"registration:{project_id}:{bidx}")
     held = active_registration(session, project_id, bidx, at)
     if held is not None:
         holder = session.get(ChannelPartner, held.partner_id)
-        raise field_error("mobile", holder_message(holder, held), code="registered", cls=Conflict)
+        raise field_error("mobile", code="registered", cls=Conflict, key="partner.mobile_registered",
+                          **holder_params(holder, held))
     visited = session.scalar(select(func.min(WalkIn.arrived_at)).where(WalkIn.project_id == project_id,
                                                                      WalkIn.mobile_bidx == bidx))
     known = session.scalar(select(Customer.id).where(Customer.project_id == project_id, Customer.mobile_bidx == bidx)
                            .limit(1))
     if visited is not None or known is not None:
-        since = f" since {visited.astimezone(CHINA):%Y-%m-%d}" if visited is not None else ""
-        raise field_error("mobile", f"this prospect is already a visitor of the sales office{since}: "
-                                    "a registration cannot claim them", code="visited", cls=Conflict)
+        if visited is not None:
+            raise field_error("mobile", code="visited", cls=Conflict, key="partner.prospect_visited_since",
+                              since=visited.astimezone(CHINA).date())
+        raise field_error("mobile", code="visited", cls=Conflict, key="partner.prospect_known")
     days = sales_policy(session, project_id).partner_protection_days
     reg = PartnerRegistration(project_id=project_id, partner_id=partner.id, prospect_name=prospect_name,
                               mobile_enc=cipher.encrypt(norm), mobile_bidx=bidx, mobile_masked=mask_mobile(norm),
@@ -463,9 +465,9 @@ def registrations_of(session: Session, project_id: int, *, active_only: bool, at
 def withdraw_registration(session: Session, registration_id: int) -> PartnerRegistration:
     reg = session.scalar(select(PartnerRegistration).where(PartnerRegistration.id == registration_id).with_for_update())
     if reg is None:
-        raise NotFound(f"registration {registration_id} does not exist")
+        raise NotFound(key="record.not_found", params={"record": "registration", "id": registration_id})
     if reg.status != "active":
-        raise Conflict(f"registration {registration_id} is already {reg.status}")
+        raise Conflict(key="partner.registration_withdrawn", params={"registration": registration_id})
     reg.status = "withdrawn"
     session.flush()
     return reg

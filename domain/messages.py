@@ -58,13 +58,14 @@ VOCABULARY: dict[str, dict[str, str]] = {
     },
     "dept": {"finance": "财务", "legal": "法务", "marketing": "营销"},
     "instruction_status": {"issued": "待支付", "pending_approval": "待批准差额", "paid": "已支付"},
+    "partner_kind": {"agency": "中介", "distributor": "分销"},
     # The records a "… does not exist" names.
     "record": {
         "unit": "房源", "task": "任务", "refund case": "退房案件", "project": "项目", "user": "用户",
         "subscription": "认购", "contract": "合同", "price list": "价目表", "evidence": "证据文件", "robot": "机器人",
         "warning": "预警", "delivery": "通知投递", "notification": "通知", "membership": "项目成员资格",
         "delegation": "代理", "refund instruction": "退款指令", "customer": "客户", "city company": "城市公司",
-        "refund policy version": "退房政策版本",
+        "refund policy version": "退房政策版本", "walk-in": "来访登记", "registration": "报备",
     },
 }
 
@@ -323,6 +324,46 @@ CATALOGUE: dict[str, Message] = {
                                          loss="amount", threshold="amount"),
     "escalation.media_involved": _m("media involvement", "涉及媒体"),
     "escalation.share_above_tier": _m("refund share above the published tier", "退款比例高于公示阶梯上限"),
+
+    # ---- reception: the duty rotation and walk-ins (接待轮序)
+    "reception.roster_empty": _m("name at least one consultant on duty", "请至少安排一名值班置业顾问"),
+    "reception.roster_twice": _m("a consultant is named twice in the duty order", "值班顺序中同一位置业顾问出现了两次"),
+    "reception.not_consultant": _m("user {user} is not an active sales consultant of this project",
+                                   "用户 {user} 不是本项目在职的置业顾问", user="id"),
+    "reception.not_on_roster": _m("user {user} is not on today's duty roster", "用户 {user} 不在今天的值班表上", user="id"),
+    "reception.already_back": _m("{name} is already back on duty", "{name} 已经在岗", name="text"),
+    "reception.already_absent": _m("{name} is already marked absent", "{name} 已经标记为离岗", name="text"),
+    "reception.taken": _m("walk-in {walk_in} was already taken by {name} at {at}",
+                          "来访 {walk_in} 已由 {name} 于 {at} 接待", walk_in="int", name="text", at="text"),
+    "reception.reserved": _m("this is a returning customer of {name}, who is on duty: the walk-in goes to them "
+                             "(撞单 protection)", "这是 {name} 的老客户，且其在岗：应由其接待（防撞单）", name="text"),
+    "reception.off_duty": _m("{name} is not on duty in today's rotation", "{name} 不在今天的接待轮序中", name="text"),
+    "reception.take_needs_reason": _m("it is {name}'s walk-in: taking it needs a reason",
+                                      "这组来访应由 {name} 接待：跨序接待须填写原因", name="text"),
+    "reception.skip_needs_reason": _m("a skip needs a reason", "跳过须填写原因"),
+    "reception.skip_reserved": _m("a returning customer's walk-in is not in the rotation: there is nobody to skip",
+                                  "老客户来访不参与轮序：没有可跳过的人"),
+    "reception.offered_to_other": _m("the walk-in is offered to {offered}, not to {name}",
+                                     "这组来访当前轮到 {offered}，不是 {name}", offered="text", name="text"),
+
+    # ---- channel partners and their registrations (渠道报备)
+    "partner.name_empty": _m("the partner's name is empty", "渠道名称不能为空"),
+    "partner.name_taken": _m("a partner named {name} already exists in this project", "本项目已有名为 {name} 的渠道",
+                             name="text"),
+    "partner.prospect_name_empty": _m("the prospect's name is empty", "客户姓名不能为空"),
+    "partner.not_of_project": _m("partner {partner} is not a channel partner of this project",
+                                 "渠道 {partner} 不是本项目的渠道", partner="id"),
+    "partner.inactive": _m("partner {name} is no longer active", "渠道 {name} 已停用", name="text"),
+    "partner.mobile_registered": _m("this mobile is already registered by {name} ({kind}), protected until {until} "
+                                    "China time", "该手机号已由 {name}（{kind}）报备，保护期至北京时间 {until}",
+                                    name="text", kind="partner_kind", until="text"),
+    "partner.prospect_visited_since": _m("this prospect is already a visitor of the sales office since {since}: a "
+                                         "registration cannot claim them",
+                                         "该客户自 {since} 起已到访案场：不能再被报备", since="date"),
+    "partner.prospect_known": _m("this prospect is already a visitor of the sales office: a registration cannot "
+                                 "claim them", "该客户已是案场客户：不能再被报备"),
+    "partner.registration_withdrawn": _m("registration {registration} is already withdrawn", "报备 {registration} 已撤回",
+                                         registration="int"),
 }
 
 

@@ -180,7 +180,10 @@ async def test_two_consultants_taking_the_same_walk_in_at_once_one_wins(api, ses
     winner = next(r.json() for r in answers if r.status_code == 200)["consultant"]["name"]
     for r in answers:
         if r.status_code == 409:
-            assert f"already taken by {winner} at " in r.json()["detail"], r.text
+            body = r.json()
+            assert f"already taken by {winner} at " in body["detail"], r.text
+            # the catalogue's code and the front desk's own language
+            assert body["key"] == "reception.taken" and f"已由 {winner} 于 " in body["message_zh"], r.text
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(RotationEvent).where(
             RotationEvent.walk_in_id == w["id"], RotationEvent.kind == "taken")) == 1
@@ -196,6 +199,7 @@ async def test_partner_registration_second_one_refused_with_the_holder_and_the_v
     fang = (await api.post("manager", f"/api/projects/{pid}/partners", json={"name": "房多多", "kind": "distributor"})).json()
     r = await api.post("manager", f"/api/projects/{pid}/partners", json={"name": "链家", "kind": "agency"})
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "body.name"
+    assert r.json()["message_zh"] == "本项目已有名为 链家 的渠道"
 
     mobile = fresh_mobile()
     r = await api.post("sales", f"/api/projects/{pid}/partner-registrations",
@@ -210,6 +214,8 @@ async def test_partner_registration_second_one_refused_with_the_holder_and_the_v
     assert r.status_code == 409, r.text
     detail = r.json()["detail"]
     assert "链家" in detail and "protected until" in detail and r.json()["errors"][0]["field"] == "body.mobile"
+    assert r.json()["key"] == "partner.mobile_registered"
+    assert r.json()["message_zh"].startswith("该手机号已由 链家（中介）报备，保护期至北京时间 "), r.text
     holder = (await api.post("frontdesk", f"/api/projects/{pid}/partner-registrations/holder", json={"mobile": mobile})).json()
     assert holder["held"] and holder["registration"]["id"] == reg["id"]
     assert holder["registration"]["protected_until"] == reg["protected_until"]

@@ -749,6 +749,151 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     "en": "refund share above the published tier",
     "zh": "退款比例高于公示阶梯上限",
     "params": {}
+  },
+  "reception.roster_empty": {
+    "en": "name at least one consultant on duty",
+    "zh": "请至少安排一名值班置业顾问",
+    "params": {}
+  },
+  "reception.roster_twice": {
+    "en": "a consultant is named twice in the duty order",
+    "zh": "值班顺序中同一位置业顾问出现了两次",
+    "params": {}
+  },
+  "reception.not_consultant": {
+    "en": "user {user} is not an active sales consultant of this project",
+    "zh": "用户 {user} 不是本项目在职的置业顾问",
+    "params": {
+      "user": "id"
+    }
+  },
+  "reception.not_on_roster": {
+    "en": "user {user} is not on today's duty roster",
+    "zh": "用户 {user} 不在今天的值班表上",
+    "params": {
+      "user": "id"
+    }
+  },
+  "reception.already_back": {
+    "en": "{name} is already back on duty",
+    "zh": "{name} 已经在岗",
+    "params": {
+      "name": "text"
+    }
+  },
+  "reception.already_absent": {
+    "en": "{name} is already marked absent",
+    "zh": "{name} 已经标记为离岗",
+    "params": {
+      "name": "text"
+    }
+  },
+  "reception.taken": {
+    "en": "walk-in {walk_in} was already taken by {name} at {at}",
+    "zh": "来访 {walk_in} 已由 {name} 于 {at} 接待",
+    "params": {
+      "walk_in": "int",
+      "name": "text",
+      "at": "text"
+    }
+  },
+  "reception.reserved": {
+    "en": "this is a returning customer of {name}, who is on duty: the walk-in goes to them (撞单 protection)",
+    "zh": "这是 {name} 的老客户，且其在岗：应由其接待（防撞单）",
+    "params": {
+      "name": "text"
+    }
+  },
+  "reception.off_duty": {
+    "en": "{name} is not on duty in today's rotation",
+    "zh": "{name} 不在今天的接待轮序中",
+    "params": {
+      "name": "text"
+    }
+  },
+  "reception.take_needs_reason": {
+    "en": "it is {name}'s walk-in: taking it needs a reason",
+    "zh": "这组来访应由 {name} 接待：跨序接待须填写原因",
+    "params": {
+      "name": "text"
+    }
+  },
+  "reception.skip_needs_reason": {
+    "en": "a skip needs a reason",
+    "zh": "跳过须填写原因",
+    "params": {}
+  },
+  "reception.skip_reserved": {
+    "en": "a returning customer's walk-in is not in the rotation: there is nobody to skip",
+    "zh": "老客户来访不参与轮序：没有可跳过的人",
+    "params": {}
+  },
+  "reception.offered_to_other": {
+    "en": "the walk-in is offered to {offered}, not to {name}",
+    "zh": "这组来访当前轮到 {offered}，不是 {name}",
+    "params": {
+      "offered": "text",
+      "name": "text"
+    }
+  },
+  "partner.name_empty": {
+    "en": "the partner's name is empty",
+    "zh": "渠道名称不能为空",
+    "params": {}
+  },
+  "partner.name_taken": {
+    "en": "a partner named {name} already exists in this project",
+    "zh": "本项目已有名为 {name} 的渠道",
+    "params": {
+      "name": "text"
+    }
+  },
+  "partner.prospect_name_empty": {
+    "en": "the prospect's name is empty",
+    "zh": "客户姓名不能为空",
+    "params": {}
+  },
+  "partner.not_of_project": {
+    "en": "partner {partner} is not a channel partner of this project",
+    "zh": "渠道 {partner} 不是本项目的渠道",
+    "params": {
+      "partner": "id"
+    }
+  },
+  "partner.inactive": {
+    "en": "partner {name} is no longer active",
+    "zh": "渠道 {name} 已停用",
+    "params": {
+      "name": "text"
+    }
+  },
+  "partner.mobile_registered": {
+    "en": "this mobile is already registered by {name} ({kind}), protected until {until} China time",
+    "zh": "该手机号已由 {name}（{kind}）报备，保护期至北京时间 {until}",
+    "params": {
+      "name": "text",
+      "kind": "partner_kind",
+      "until": "text"
+    }
+  },
+  "partner.prospect_visited_since": {
+    "en": "this prospect is already a visitor of the sales office since {since}: a registration cannot claim them",
+    "zh": "该客户自 {since} 起已到访案场：不能再被报备",
+    "params": {
+      "since": "date"
+    }
+  },
+  "partner.prospect_known": {
+    "en": "this prospect is already a visitor of the sales office: a registration cannot claim them",
+    "zh": "该客户已是案场客户：不能再被报备",
+    "params": {}
+  },
+  "partner.registration_withdrawn": {
+    "en": "registration {registration} is already withdrawn",
+    "zh": "报备 {registration} 已撤回",
+    "params": {
+      "registration": "int"
+    }
   }
 };
 
@@ -802,6 +947,10 @@ export const VOCABULARY: Record<string, Record<string, string>> = {
     "pending_approval": "待批准差额",
     "paid": "已支付"
   },
+  "partner_kind": {
+    "agency": "中介",
+    "distributor": "分销"
+  },
   "record": {
     "unit": "房源",
     "task": "任务",
@@ -821,7 +970,9 @@ export const VOCABULARY: Record<string, Record<string, string>> = {
     "refund instruction": "退款指令",
     "customer": "客户",
     "city company": "城市公司",
-    "refund policy version": "退房政策版本"
+    "refund policy version": "退房政策版本",
+    "walk-in": "来访登记",
+    "registration": "报备"
   }
 };
 
