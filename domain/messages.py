@@ -298,6 +298,13 @@ CATALOGUE: dict[str, Message] = {
     "case.evidence_not_of_case": _m("evidence {ids} is not a file of this case", "证据 {ids} 不属于本案件", ids="text"),
     "case.already_open": _m("this subscription already has an open refund case", "该认购已有进行中的退房案件"),
 
+    # ---- contracts and their money
+    "contract.receipt_followed_up": _m(
+        "contract {contract} is followed up by payment plan {plan}: record an instalment paid on the plan (it writes "
+        "the receipt too), so the follow-up knows the instalment is paid",
+        "合同 {contract} 的回款由付款跟进 {plan} 跟踪：请在该跟进中登记分期到账（同时生成收款记录），以免跟进仍按逾期催收",
+        contract="text", plan="text"),
+
     # ---- the refund payment (退款支付)
     "refund.no_instruction": _m("this case has no refund instruction", "本案件没有退款指令"),
     "payment.amount_required": _m("give the amount paid", "请填写支付金额"),

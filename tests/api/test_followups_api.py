@@ -194,6 +194,12 @@ async def test_one_payment_plan_per_contract_from_its_own_instalments(world, ses
     assert r.status_code == 409
     r = await api.post("sales", f"/api/payment-plans/{plan}/responses/postpone", json={"seq": 1})
     assert r.status_code == 409 and "not overdue" in r.text
+    # nor is money taken on the contract behind the follow-up's back: it goes through the plan
+    r = await api.post("finance", f"/api/contracts/{c['id']}/receipts",
+                       json={"amount": "550000.00", "received_on": str(china_date(datetime.now(timezone.utc)))})
+    assert r.status_code == 409 and r.json()["key"] == "contract.receipt_followed_up", r.text
+    assert f"付款跟进 {plan}" in r.json()["message_zh"]
+    assert (await api.get("finance", f"/api/contracts/{c['id']}")).json()["receipts"] == []
     r = await api.post("finance", f"/api/payment-plans/{plan}/payments",
                        json={"seq": 1, "amount": "550000.00", "paid_on": "2026-11-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.paid_on"  # before the contract

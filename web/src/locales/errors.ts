@@ -658,6 +658,14 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     "zh": "该认购已有进行中的退房案件",
     "params": {}
   },
+  "contract.receipt_followed_up": {
+    "en": "contract {contract} is followed up by payment plan {plan}: record an instalment paid on the plan (it writes the receipt too), so the follow-up knows the instalment is paid",
+    "zh": "合同 {contract} 的回款由付款跟进 {plan} 跟踪：请在该跟进中登记分期到账（同时生成收款记录），以免跟进仍按逾期催收",
+    "params": {
+      "contract": "text",
+      "plan": "text"
+    }
+  },
   "refund.no_instruction": {
     "en": "this case has no refund instruction",
     "zh": "本案件没有退款指令",
