@@ -31,6 +31,7 @@ from domain.payments import (
 )
 from domain.refund import ContractStage, money
 from domain.units import TransitionError, check_transition
+from workflows.followup_contracts import payment_plan_id
 
 
 def _field_invalid(field: str, code: str, message: str) -> Invalid:
@@ -215,13 +216,18 @@ def set_payment_plan(
 
 def record_receipt(
     session: Session, *, contract_id: int, amount: Decimal, received_on: date, reference: str, actor: User, today: date,
-    date_field: str = "received_on",
+    date_field: str = "received_on", followup_id: str | None = None,
 ) -> Receipt:
     """Finance records money received; it is allocated to the instalments oldest due first, each late part
-    with its late fee (domain.payments.allocate). An overpayment is refused (Invalid)."""
+    with its late fee (domain.payments.allocate). An overpayment is refused (Invalid). A contract with a payment
+    follow-up takes its money only through it (`followup_id`: the follow-up recording the instalment paid), never
+    behind its back — the follow-up would go on warning about an instalment already paid (Conflict naming it)."""
     if actor.role != "finance":
         raise Forbidden("only finance records receipts")
     c = get_contract(session, contract_id=contract_id, for_update=True)  # serialises receipts per contract
+    if c.payment_followup_id is not None and c.payment_followup_id != followup_id:
+        raise Conflict(key="contract.receipt_followed_up",
+                       params={"contract": c.contract_no, "plan": payment_plan_id(c.payment_followup_id)})
     sub = session.get(Subscription, c.subscription_id)
     assert sub is not None
     if sub.status != SubscriptionStatus.ACTIVE:

@@ -28,6 +28,11 @@ def payment_plan_workflow_id(plan_id: str) -> str:
     return f"payment-plan-{plan_id}"
 
 
+def payment_plan_id(workflow_id: str) -> str:
+    """The plan a payment follow-up's workflow id names (payment_plan_workflow_id's inverse)."""
+    return workflow_id.removeprefix("payment-plan-")
+
+
 class MortgageStage(StrEnum):
     AWAITING_DOCUMENTS = "awaiting_documents"  # 待收资料
     DOCUMENTS_COMPLETE = "documents_complete"  # 资料齐

@@ -18,7 +18,6 @@ from api.access import check_body_scope, visible_projects
 from api.deps import SessionDep, Staff, require_roles
 from api.strict import RequestModel
 from db.contract_models import Contract
-from db.errors import Conflict
 from db.contracts import (
     allocations_of,
     contracts_by_filing,
@@ -282,14 +281,9 @@ def payment_plan(contract_id: int, body: PlanBody, session: SessionDep, user: Pl
 
 @router.post("/{contract_id}/receipts", status_code=status.HTTP_201_CREATED, response_model=ContractOut, summary="Record a receipt (finance)")
 def receipts(contract_id: int, body: ReceiptBody, session: SessionDep, user: Finance) -> ContractOut:
-    """A receipt on a contract with no payment follow-up. One that has one takes its instalments paid through the
-    follow-up (POST /api/payment-plans/{plan}/payments: receipt and follow-up together), never behind its back —
-    it would go on warning about an instalment already paid: 409 naming the plan."""
+    """A receipt on a contract; one whose payments a follow-up tracks takes them through it (409 naming the plan:
+    POST /api/payment-plans/{plan}/payments writes the receipt and tells the follow-up together)."""
     today = china_today()
-    c = get_contract(session, contract_id=contract_id)
-    if c.payment_followup_id is not None:
-        raise Conflict(key="contract.receipt_followed_up",
-                       params={"contract": c.contract_no, "plan": c.payment_followup_id.removeprefix("payment-plan-")})
     record_receipt(session, contract_id=contract_id, amount=body.amount, received_on=body.received_on, reference=body.reference, actor=user, today=today)
     session.commit()
     return read_contract(session, get_contract(session, contract_id=contract_id), today)

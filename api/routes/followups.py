@@ -466,7 +466,8 @@ def record_payment(
         return _plan_out(_update(client, payment_plan_workflow_id(plan_id), PaymentFollowupWorkflow.record_payment,
                                  payload, PlanStatus))
     record_receipt(session, contract_id=c.id, amount=body.amount, received_on=body.paid_on,
-                   reference=f"分期 {body.seq}", actor=user, today=china_today(), date_field="paid_on")
+                   reference=f"分期 {body.seq}", actor=user, today=china_today(), date_field="paid_on",
+                   followup_id=c.payment_followup_id)
     try:
         out = _update(client, payment_plan_workflow_id(plan_id), PaymentFollowupWorkflow.record_payment, payload,
                       PlanStatus)
