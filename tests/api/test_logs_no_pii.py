@@ -142,14 +142,35 @@ def test_the_safety_net_masks_what_looks_like_a_mobile_or_an_id_number():
     assert record["level"] == "warning" and record["logger"] == "estateflow.test-pii"
 
 
-def test_a_workers_activity_lines_carry_the_workflow_and_the_case():
-    case_id = str(uuid.uuid4())
+def test_the_safety_net_leaves_ids_whole_even_when_their_digits_read_as_a_mobile():
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(observability.log_formatter("api"))
+    logger = logging.getLogger("estateflow.test-pii-ids")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    # A real CI failure: this case's UUID ends in 13811851124b, eleven digits that read as a mobile.
+    case_uuid, trace = "6c793ba8-4513-43d2-a94e-13811851124b", "0af7651916cd43dd8448eb211c80319c"
+    digest = "13912346283" + "ab" * 10
+    try:
+        logger.info("refund-case-%s %s %s mobile %s", case_uuid, trace, digest, MOBILE)
+    finally:
+        logger.removeHandler(handler)
+    [record] = (json.loads(line) for line in buf.getvalue().splitlines())
+    assert record["event"] == f"refund-case-{case_uuid} {trace} {digest} mobile [mobile]"
+
+
+@pytest.mark.parametrize("case_id", [str(uuid.uuid4()), "6c793ba8-4513-43d2-a94e-13811851124b"])
+def test_a_workers_activity_lines_carry_the_workflow_and_the_case(case_id):
     buf = io.StringIO()
     handler = logging.StreamHandler(buf)
     handler.setFormatter(observability.log_formatter("worker"))
     loggers = [activity.logger.logger, logging.getLogger("estateflow.test-activity")]
-    for lg in loggers:
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:  # INFO whether or not an earlier test configured logging
         lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
 
     @activity.defn
     def step() -> None:
@@ -161,8 +182,9 @@ def test_a_workers_activity_lines_carry_the_workflow_and_the_case():
     try:
         env.run(step)
     finally:
-        for lg in loggers:
+        for lg, level in zip(loggers, levels):
             lg.removeHandler(handler)
+            lg.setLevel(level)
     records = [json.loads(line) for line in buf.getvalue().splitlines()]
     assert len(records) == 2
     for record in records:

@@ -116,4 +116,7 @@ def test_a_drill_case_tells_the_group_each_step_in_order_with_links_that_open_af
         assert httpx.get(system.url + path, timeout=10, trust_env=False).status_code == 401  # no sign-in, no task
         assert who.http.get(path).status_code == 200, f"{s}: {path} does not open for its pool"
     # Nothing personal went to the group: the customer's name only masked, no ID number, no mobile.
-    assert not any(re.search(r"\d{17}[\dXx]|1[3-9]\d{9}", c) for c in heard)
+    # The links' UUIDs are left out of the pattern search: one in ~200 holds eleven digits that read as a mobile.
+    assert not any(BUYER_ID in c or BUYER_MOBILE in c for c in heard)
+    outside_ids = [re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", c) for c in heard]
+    assert not any(re.search(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)", c) for c in outside_ids)
