@@ -61,6 +61,14 @@ class Clock:
         return self.at
 
 
+def run_due(d: Dispatcher) -> None:
+    """Rounds until one takes less than a full batch, as the running dispatcher does with a backlog: the shared
+    test database holds earlier tests' due reminders and deliveries, taken oldest first, so one round of 200
+    may not reach this test's own."""
+    while d.run_once() >= d.batch:
+        pass
+
+
 def dispatcher(session_factory, clock: Clock) -> Dispatcher:
     return Dispatcher(session_factory, cipher(), base_url="https://ef.example", timeout=0.5, now=clock,
                       rng=random.Random(1))
@@ -79,7 +87,7 @@ def test_a_notice_reaches_the_projects_robot_with_its_link_and_dedupe_key(projec
     content = got.body["markdown"]["content"]
     assert "信息采集 — 案件 RF1" in content and "https://ef.example/app/#/task/1" in content
     assert deliveries(session_factory, nid)[0].status == "sent"
-    dispatcher(session_factory, clock).run_once()  # a second round does not send it again
+    run_due(dispatcher(session_factory, clock))  # a second round does not send it again
     assert sum(d.dedupe_key in r.body["markdown"]["content"] for r in robot.received) == 1
 
 
@@ -92,14 +100,14 @@ def test_a_passing_failure_is_retried_with_backoff_and_then_delivered(project, s
     for k, v in failure.items():
         setattr(robot, k, v)
     clock = Clock()
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     [d] = deliveries(session_factory, nid)
     assert d.status == "pending" and d.attempts == 1 and d.next_attempt_at > clock.at and d.last_error
     robot.status, robot.sleep, robot.answer = 200, 0.0, {"errcode": 0, "errmsg": "ok"}
-    dispatcher(session_factory, clock).run_once()  # before the backoff has passed: not tried again
+    run_due(dispatcher(session_factory, clock))  # before the backoff has passed: not tried again
     assert deliveries(session_factory, nid)[0].attempts == 1
     clock.at = d.next_attempt_at + timedelta(seconds=1)  # the backoff has passed
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     [d] = deliveries(session_factory, nid)
     assert d.status == "sent" and d.attempts == 2
 
@@ -110,7 +118,7 @@ def test_a_permanent_refusal_is_dead_lettered_ops_hears_and_other_robots_still_d
     bad = add_robot(session_factory, sc.project_id, f"{base_url}/bad?key=wrong", by=users["ops"].id)
     nid = notice(session_factory, sc.project_id)
     robot.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
-    dispatcher(session_factory, Clock()).run_once()
+    run_due(dispatcher(session_factory, Clock()))
     [d] = deliveries(session_factory, nid)
     assert d.status == "dead" and "invalid webhook url" in d.last_error
     with session_factory() as s:
@@ -123,7 +131,7 @@ def test_a_permanent_refusal_is_dead_lettered_ops_hears_and_other_robots_still_d
     robot.answer = {"errcode": 0, "errmsg": "ok"}
     good = add_robot(session_factory, sc.project_id, f"{base_url}/good?key=ok", by=users["ops"].id)
     nid2 = notice(session_factory, sc.project_id)
-    dispatcher(session_factory, Clock()).run_once()
+    run_due(dispatcher(session_factory, Clock()))
     status = {d.target: d.status for d in deliveries(session_factory, nid2)}
     assert status == {f"robot:{bad}": "pending", f"robot:{good}": "sent"}  # one retries later, the other is through
 
@@ -146,7 +154,7 @@ def test_a_dispatcher_that_died_before_marking_sends_again_with_the_same_key(pro
         d.run_once()
     [row] = deliveries(session_factory, nid)
     assert row.status == "pending"  # the mark rolled back: nothing is lost
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     keys = [r.body["markdown"]["content"] for r in robot.received]
     assert len(keys) == 2 and all(row.dedupe_key in k for k in keys)  # one repeat, recognisable
     assert deliveries(session_factory, nid)[0].status == "sent"

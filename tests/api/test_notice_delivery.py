@@ -18,19 +18,12 @@ from sqlalchemy import select, update
 from db.models import Subscription, User
 from db.notice_models import Notice, NoticeDelivery, NotificationPrefs, ProjectRobot, Reminder
 from db.notices import write_notice
+from tests.api.test_dispatcher import Clock, run_due
 from tests.api.test_notifications_api import mine, office  # noqa: F401  (fixture)
 from tests.factories import cipher
 from tests.robot_server import base_url, no_proxy, robot, robot_server  # noqa: F401  (fixtures)
 from tests.unit.test_channels import sender_for, smtp  # noqa: F401  (fixture)
 from workers.dispatcher import Dispatcher
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def dispatcher(session_factory, clock, mailer=None) -> Dispatcher:
@@ -84,7 +77,7 @@ async def test_an_email_in_the_persons_language_reaches_the_smtp_server(office, 
     await put_settings(api, "fd2", {"email": fd2, "channels": ["inapp"]})  # an address, no e-mail
     case = (await api.post("base-manager", "/api/refund-cases", json={"unit_id": sc.unit_id})).json()
     clock = Clock()
-    dispatcher(session_factory, clock, mailer=sender_for(smtp.port)).run_once()
+    run_due(dispatcher(session_factory, clock, mailer=sender_for(smtp.port)))
     [mail] = [m for m in smtp.inbox.mails if m["rcpt_tos"] in ([fd1], [fd2])]  # (other tests' mail may go out too)
     assert mail["rcpt_tos"] == [fd1]
     parsed = email.message_from_bytes(mail["content"], policy=email.policy.default)
@@ -110,7 +103,7 @@ async def test_quiet_hours_hold_back_what_can_wait_but_not_a_breach(office, sess
                             params={"stage": "intake", "case_no": "RF-Q2"}, at=night)
     clock = Clock()
     clock.at = night
-    dispatcher(session_factory, clock, mailer=sender_for(smtp.port)).run_once()
+    run_due(dispatcher(session_factory, clock, mailer=sender_for(smtp.port)))
     with session_factory() as s:
         mail = {d.notice_id: d for d in s.scalars(select(NoticeDelivery).where(
             NoticeDelivery.notice_id.in_([calm, loud]), NoticeDelivery.channel == "email"))}
@@ -118,7 +111,7 @@ async def test_quiet_hours_hold_back_what_can_wait_but_not_a_breach(office, sess
     assert mail[calm].status == "pending" and mail[calm].attempts == 0
     assert mail[calm].next_attempt_at == datetime(2026, 12, 4, 8, 0, tzinfo=timezone(timedelta(hours=8)))
     clock.at = mail[calm].next_attempt_at
-    dispatcher(session_factory, clock, mailer=sender_for(smtp.port)).run_once()
+    run_due(dispatcher(session_factory, clock, mailer=sender_for(smtp.port)))
     assert [m["rcpt_tos"] for m in smtp.inbox.mails].count([address]) == 2
 
 
@@ -140,7 +133,7 @@ def test_a_burst_goes_to_the_robot_as_one_message_and_the_pace_holds(office, ses
                             params={"stage": "intake", "case_no": f"RF-B{i}"}, link=f"/task/{i}", at=now)
                for i in range(5)]
     clock = Clock()
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     [message] = robot.received
     content = message.body["markdown"]["content"]
     assert all(f"RF-B{i}" in content and f"https://ef.example/app/#/task/{i}" in content for i in range(5))
@@ -154,7 +147,7 @@ def test_a_burst_goes_to_the_robot_as_one_message_and_the_pace_holds(office, ses
     with session_factory.begin() as s:
         early = write_notice(s, key=f"pace:{rid}:early", kind="task_opened", project_id=sc.project_id, role="frontdesk",
                              params={"stage": "intake"}, at=now)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     with session_factory() as s:
         d = s.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == early, NoticeDelivery.channel == "wecom")).one()
     assert d.status == "pending" and d.next_attempt_at == first + timedelta(seconds=1)
@@ -164,13 +157,13 @@ def test_a_burst_goes_to_the_robot_as_one_message_and_the_pace_holds(office, ses
             with session_factory.begin() as s:
                 write_notice(s, key=f"pace:{rid}:{i}", kind="task_opened", project_id=sc.project_id, role="frontdesk",
                              params={"stage": "intake"}, at=now)
-        dispatcher(session_factory, clock).run_once()
+        run_due(dispatcher(session_factory, clock))
     assert len(robot.received) == 20
     clock.at += timedelta(seconds=1.1)
     with session_factory.begin() as s:
         late = write_notice(s, key=f"pace:{rid}:late", kind="task_opened", project_id=sc.project_id, role="frontdesk",
                             params={"stage": "intake"}, at=now)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     assert len(robot.received) == 20
     with session_factory() as s:
         d = s.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == late, NoticeDelivery.channel == "wecom")).one()
@@ -189,7 +182,7 @@ def test_a_long_burst_is_split_so_that_no_message_is_cut(office, session_factory
                          title=f"L{i:02d} " + "按揭资料待补充，请尽快联系客户" * 8, body="", link=f"/task/{i}", at=now)
     clock = Clock()
     for _ in range(10):
-        dispatcher(session_factory, clock).run_once()
+        run_due(dispatcher(session_factory, clock))
         clock.at += timedelta(seconds=1.1)
     contents = [r.body["markdown"]["content"] for r in robot.received if r.query.get("key") == "long"]
     assert len(contents) >= 2 and all(len(c.encode()) <= 4096 for c in contents)
@@ -214,7 +207,7 @@ async def test_a_tasks_clock_reminds_its_holder_at_half_and_80_per_cent_and_stop
     before = {who: (await mine(api, who))["unread"] for who in ("fd1", "fd2")}
     clock = Clock()
     clock.at = rem[50].fire_at + timedelta(seconds=1)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     fd1 = (await mine(api, "fd1"))["items"]
     assert fd1[0]["kind"] == "reminder" and fd1[0]["title"].startswith("提醒：情绪隔离与信息采集 已过 50% 时限")
     assert (await mine(api, "fd2"))["unread"] == before["fd2"]  # the claimant holds it: only they are reminded
@@ -222,7 +215,7 @@ async def test_a_tasks_clock_reminds_its_holder_at_half_and_80_per_cent_and_stop
         "reasons": ["funds_shortfall"], "willing_to_consider": "negotiate", "id_number": sc.id_number, "mobile": sc.mobile})
     assert r.status_code == 200, r.text
     clock.at = rem[100].fire_at + timedelta(seconds=1)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     rem = reminders_of(session_factory, "task", task["id"])
     assert (rem[50].status, rem[80].status, rem[100].status) == ("fired", "cancelled", "cancelled")
     assert [n["kind"] for n in (await mine(api, "fd1"))["items"]].count("reminder") == 1  # the done task: no more
@@ -269,7 +262,7 @@ def test_a_subscriptions_signing_deadline_reminds_the_consultant_and_at_breach_t
     assert set(rem) == {50, 80, 100} and rem[100].user_id == users["sales"].id and rem[100].params["stage"] == "signing"
     clock = Clock()
     clock.at = rem[100].fire_at + timedelta(seconds=1)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     with session_factory() as s:
         got = s.execute(select(Notice.notice_key, NoticeDelivery.user_id).join(Notice).where(
             Notice.notice_key.like(f"reminder:signing:{sub_id}:100%"), NoticeDelivery.channel == "inapp")).all()
@@ -280,7 +273,7 @@ def test_a_subscriptions_signing_deadline_reminds_the_consultant_and_at_breach_t
     with session_factory.begin() as s:
         s.execute(update(Subscription).where(Subscription.id == sub2).values(status="cancelled"))
     clock.at = reminders_of(session_factory, "signing", sub2)[50].fire_at + timedelta(seconds=1)
-    dispatcher(session_factory, clock).run_once()
+    run_due(dispatcher(session_factory, clock))
     assert reminders_of(session_factory, "signing", sub2)[50].status == "cancelled"
 
 
@@ -330,7 +323,7 @@ async def test_a_dead_letter_is_listed_for_ops_with_the_robots_words_and_can_be_
     with session_factory.begin() as s:
         write_notice(s, key=f"dead-letter:{rid}", kind="task_opened", project_id=sc.project_id, role="frontdesk",
                      params={"stage": "intake", "case_no": "RF-DL"}, at=datetime.now(timezone.utc))
-    dispatcher(session_factory, Clock()).run_once()
+    run_due(dispatcher(session_factory, Clock()))
     r = await api.get("base-ops", "/api/notice-deliveries/dead", params={"project_id": sc.project_id})
     assert r.status_code == 200, r.text
     [dead] = [d for d in r.json() if d["to"] == "案场群"]
@@ -340,6 +333,6 @@ async def test_a_dead_letter_is_listed_for_ops_with_the_robots_words_and_can_be_
     r = await api.post("base-ops", f"/api/notice-deliveries/{dead['id']}/retry")
     assert r.status_code == 200, r.text
     assert (await api.post("base-ops", f"/api/notice-deliveries/{dead['id']}/retry")).status_code == 409  # not dead now
-    dispatcher(session_factory, Clock()).run_once()
+    run_due(dispatcher(session_factory, Clock()))
     with session_factory() as s:
         assert s.get(NoticeDelivery, dead["id"]).status == "sent"
