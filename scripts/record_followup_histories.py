@@ -1,7 +1,7 @@
 """Re-record the follow-up workflow histories (mortgage case, payment plan) that
 tests/workflows/test_replay.py replays.
 
-`python -m scripts.record_followup_histories` (run by `make histories`): like scripts/record_histories.py —
+`python -m scripts.record_followup_histories` (run by `make histories`; scripts/history_recording.py):
 a throwaway embedded PostgreSQL, Temporal's time-skipping test server and a worker with WORKFLOWS and the
 real activities; each scenario is driven to completion through the Temporal client and written to
 tests/histories/<HISTORY_SET>/<name>.json. The payment plan continues as new once per instalment: every run
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Awaitable, Callable
@@ -24,24 +23,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config.binaries import temporal_test_server
 from config.settings import PROJECT_ROOT
 from db.followup_models import FollowupAction
 from db.models import RefundCase
-from db.session import make_engine, make_session_factory
 from domain.warnings import documents_expected_by, documents_late_on
-from scripts.record_histories import _SCRATCH, _throwaway_database
+from scripts.history_recording import main_of, recording, terminate_running, until, until_closed
 from tests.factories import Factory
-from workers.registry import WORKFLOWS, activities
 from workflows.followup_contracts import (
     CHINA,
     Actor,
@@ -122,31 +115,18 @@ def _uncovered_weekdays(start: date, days: int = 120) -> tuple[CalendarOverrideE
     return tuple(out)
 
 
-async def _action(ctx: Ctx, followup_id: str, key: str, timeout: float = 30.0) -> FollowupAction:
+async def _action(ctx: Ctx, followup_id: str, key: str) -> FollowupAction:
     """A timer-driven step runs on its own after a time skip; wait (real time) until its action is written."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     stmt = select(FollowupAction).where(FollowupAction.followup_id == followup_id, FollowupAction.action_key == key)
-    while True:
+    found: list[FollowupAction] = []
+
+    def written() -> bool:
         with ctx.sf() as s:
-            if (row := s.scalars(stmt).first()) is not None:
-                return row
-        if loop.time() > deadline:
-            raise TimeoutError(f"no action {key!r} was recorded for {followup_id}")
-        await asyncio.sleep(0.05)
+            found[:] = s.scalars(stmt).all()[:1]
+        return bool(found)
 
-
-async def _wait_until_closed(handle: WorkflowHandle, timeout: float = 30.0) -> None:
-    """Poll instead of `handle.result()`, which would let the test server skip time (see record_histories)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (desc := await handle.describe()).status in (WorkflowExecutionStatus.RUNNING,
-                                                       WorkflowExecutionStatus.CONTINUED_AS_NEW):
-        if loop.time() > deadline:
-            raise TimeoutError(f"{handle.id} did not complete")
-        await asyncio.sleep(0.05)
-    if desc.status != WorkflowExecutionStatus.COMPLETED:
-        raise RuntimeError(f"{handle.id} ended {desc.status}")
+    await until(written, f"the action {key!r} of {followup_id}")
+    return found[0]
 
 
 async def _run_histories(client: Client, workflow_id: str, first_run_id: str) -> list[WorkflowHistory]:
@@ -196,7 +176,7 @@ async def mortgage_disbursed(ctx: Ctx) -> tuple[str, str]:
     await ctx.env.sleep(timedelta(days=5))
     await _advance(h, FINANCE, S.DISBURSED, disbursed_amount=Decimal("1200000.00"),
                    disbursed_on=china_date(await ctx.now()))
-    await _wait_until_closed(h)
+    await until_closed(h)
     return h.id, h.result_run_id
 
 
@@ -215,7 +195,7 @@ async def mortgage_late_documents_rejected(ctx: Ctx) -> tuple[str, str]:
     await _advance(h, FINANCE, S.UNDER_REVIEW)
     await ctx.env.sleep(timedelta(days=7))
     await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
-    await _wait_until_closed(h)
+    await until_closed(h)
     return h.id, h.result_run_id
 
 
@@ -258,7 +238,7 @@ async def payment_plan(ctx: Ctx) -> tuple[str, str]:
         await ctx.sleep_until(_at(inst.due_date - timedelta(days=3), 10))
         await _action(ctx, h.id, f"reminder:{inst.seq}")
         await _pay(ctx, h, inst)
-    await _wait_until_closed(h)
+    await until_closed(h)
     return first.id, first.result_run_id
 
 
@@ -269,7 +249,7 @@ async def payment_plan_inability(ctx: Ctx) -> tuple[str, str]:
     await ctx.sleep_until(_at(one.due_date + timedelta(days=4), 10))
     await _action(ctx, h.id, "overdue:1")
     await h.execute_update(PaymentFollowupWorkflow.state_inability, BuyerResponse(SALES, 1, "lost job"))
-    await _wait_until_closed(h)
+    await until_closed(h)
     return first.id, first.result_run_id
 
 
@@ -292,13 +272,8 @@ def _refund_cases(ctx: Ctx) -> list[RefundCase]:
         return list(s.scalars(select(RefundCase).where(RefundCase.subscription_id.in_(ctx.subscriptions))).all())
 
 
-async def _refund_case_started(ctx: Ctx, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not any(c.run_id for c in _refund_cases(ctx)):
-        if loop.time() > deadline:
-            raise TimeoutError(f"no refund case was started for {ctx.subscriptions}")
-        await asyncio.sleep(0.05)
+async def _refund_case_started(ctx: Ctx) -> None:
+    await until(lambda: any(c.run_id for c in _refund_cases(ctx)), f"a refund case for {ctx.subscriptions}")
 
 
 async def payment_plan_inability_refund(ctx: Ctx) -> tuple[str, str]:
@@ -316,7 +291,7 @@ async def payment_plan_inability_refund(ctx: Ctx) -> tuple[str, str]:
     await ctx.sleep_until(_at(inp.instalments[0].due_date + timedelta(days=2), 10))
     await _action(ctx, h.id, "overdue:1")
     await h.execute_update(PaymentFollowupWorkflow.state_inability, BuyerResponse(SALES, 1, "lost job"))
-    await _wait_until_closed(h)
+    await until_closed(h)
     await _refund_case_started(ctx)
     return first.id, first.result_run_id
 
@@ -338,7 +313,7 @@ async def mortgage_rejected_refund(ctx: Ctx) -> tuple[str, str]:
     await _advance(h, SALES, S.SIGNED)
     await _advance(h, FINANCE, S.UNDER_REVIEW)
     await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
-    await _wait_until_closed(h)
+    await until_closed(h)
     await _refund_case_started(ctx)
     return h.id, h.result_run_id
 
@@ -378,7 +353,7 @@ async def mortgage_disbursed_contract(ctx: Ctx) -> tuple[str, str]:
     for to in (S.UNDER_REVIEW, S.APPROVED, S.REGISTERING):
         await _advance(h, finance, to)
     await _advance(h, finance, S.DISBURSED, disbursed_amount=Decimal("1400000.00"), disbursed_on=china_date(await ctx.now()))
-    await _wait_until_closed(h)
+    await until_closed(h)
     with ctx.sf() as s:
         from db.contracts import contract_figures
 
@@ -417,7 +392,7 @@ async def mortgage_documents_due_late(ctx: Ctx) -> tuple[str, str]:
     await _advance(h, SALES, S.SIGNED)
     await _advance(h, FINANCE, S.UNDER_REVIEW)
     await _advance(h, FINANCE, S.REJECTED, rejection_cause="debt-to-income ratio above 50%")
-    await _wait_until_closed(h)
+    await until_closed(h)
     await _refund_case_started(ctx)
     return h.id, h.result_run_id
 
@@ -431,56 +406,26 @@ SCENARIOS: tuple[Scenario, ...] = (mortgage_disbursed, mortgage_late_documents_r
 # ------------------------------------------------------------------ recording
 
 
-def _write(name: str, history: WorkflowHistory, written: list) -> None:
-    path = HISTORIES / f"{name}.json"
-    path.write_text(history.to_json() + "\n", encoding="utf-8")
-    written.append(path)
-    print(f"wrote {path.relative_to(PROJECT_ROOT)} ({len(history.events)} events)", flush=True)
-
-
 async def record() -> list:
-    url = _throwaway_database()
-    engine = make_engine(url, pool_size=10)
-    sf = make_session_factory(engine)
-    HISTORIES.mkdir(parents=True, exist_ok=True)
-    written: list = []
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
-    )
-    try:
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            queue = "record-followup-histories"
-            worker = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(sf),
-                            activity_executor=executor)
-            async with worker:
-                for scenario in SCENARIOS:
-                    ctx = Ctx(env, sf, queue)
-                    try:
-                        workflow_id, first_run_id = await scenario(ctx)
-                        runs = await _run_histories(env.client, workflow_id, first_run_id)
-                    finally:
-                        # A run left open would hold the time-skipping server's clock. Refund cases the
-                        # follow-up started are not recorded (their histories are scripts/record_histories').
-                        refund_ids = [c.workflow_id for c in _refund_cases(ctx) if c.workflow_id]
-                        for wf_id in [*ctx.started, *refund_ids]:
-                            h = env.client.get_workflow_handle(wf_id)
-                            if (await h.describe()).status == WorkflowExecutionStatus.RUNNING:
-                                await h.terminate("history recording aborted")
-                    if len(runs) == 1:
-                        _write(scenario.__name__, runs[0], written)
-                    else:
-                        for i, history in enumerate(runs, 1):
-                            _write(f"{scenario.__name__}_run{i}", history, written)
-    finally:
-        await env.shutdown()
-        engine.dispose()
-    return written
+    async with recording(HISTORIES, "record-followup-histories") as rec:
+        for scenario in SCENARIOS:
+            ctx = Ctx(rec.env, rec.sf, rec.queue)
+            try:
+                workflow_id, first_run_id = await scenario(ctx)
+                runs = await _run_histories(rec.env.client, workflow_id, first_run_id)
+            finally:
+                # Refund cases the follow-up started are not recorded (their histories are record_histories').
+                refund_ids = [c.workflow_id for c in _refund_cases(ctx) if c.workflow_id]
+                await terminate_running([rec.env.client.get_workflow_handle(i) for i in [*ctx.started, *refund_ids]])
+            if len(runs) == 1:
+                rec.write(scenario.__name__, runs[0])
+            else:
+                for i, history in enumerate(runs, 1):
+                    rec.write(f"{scenario.__name__}_run{i}", history)
+        return rec.written
 
 
-def main() -> None:
-    with _SCRATCH:
-        written = asyncio.run(record())
-    print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
+main = main_of(record, HISTORIES)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,15 @@
 """Re-record the refund workflow histories that tests/workflows/test_replay.py replays.
 
-`python -m scripts.record_histories` (or `make histories`): a throwaway embedded PostgreSQL, Temporal's
-time-skipping test server and a worker with the real activities; each scenario below is driven to
-completion through the Temporal client and its history is written to tests/histories/<name>.json.
+`python -m scripts.record_histories` (or `make histories`; scripts/history_recording.py): a throwaway
+embedded PostgreSQL, Temporal's time-skipping test server and a worker with the real activities; each scenario
+below is driven to completion through the Temporal client and its history is written to
+tests/histories/<HISTORY_SET>/<name>.json.
 Re-record (and commit) after an intended, versioned change to the workflow; never to silence the test.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,20 +17,14 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config.binaries import temporal_test_server
 from config.settings import PROJECT_ROOT
 from db.models import SlaBreach
-from db.scratch import scratch_database
-from db.session import make_engine, make_session_factory
 from domain.refund import Fault, LossAssessment, OptionKind, RefundPolicy
+from scripts.history_recording import main_of, recording, terminate_running, until, until_closed
 from tests.drive import Case, open_case
 from tests.factories import Factory
-from workers.registry import WORKFLOWS, activities
 from workflows.contracts import (
     AssessmentReturn,
     AssessmentSubmission,
@@ -200,97 +192,48 @@ SCENARIOS = (path_a, path_b_deposit, path_b_online_signed, path_c, gm_approval, 
              withdrawn, voided, reoffered_legal, returned_corrected, working_days)
 
 
-async def _wait_for_breach(sf: sessionmaker[Session], case: Case, sla: str, timeout: float = 30.0) -> None:
+async def _wait_for_breach(sf: sessionmaker[Session], case: Case, sla: str) -> None:
     """The escalation activity runs on its own after the time skip; wait (real time) until it has written."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     stmt = select(SlaBreach.id).where(SlaBreach.case_id == uuid.UUID(case.case_id), SlaBreach.sla == sla)
-    while True:
+
+    def written() -> bool:
         with sf() as s:
-            if s.execute(stmt).first() is not None:
-                return
-        if loop.time() > deadline:
-            raise TimeoutError(f"no {sla} SLA breach was recorded for case {case.case_id}")
-        await asyncio.sleep(0.05)
+            return s.execute(stmt).first() is not None
+
+    await until(written, f"the {sla} SLA breach of case {case.case_id}")
 
 
-async def _wait_until_closed(case: Case, timeout: float = 30.0) -> None:
-    """Poll instead of `handle.result()`: waiting on a result lets the test server skip time (years),
-    which would only make the recorded timestamps odd."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (desc := await case.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        if loop.time() > deadline:
-            raise TimeoutError(f"case {case.case_id} did not complete")
-        await asyncio.sleep(0.05)
-    if desc.status != WorkflowExecutionStatus.COMPLETED:
-        raise RuntimeError(f"case {case.case_id} ended {desc.status}")
-
-
-# ------------------------------------------------------------------ infrastructure
-
-
-def _throwaway_database() -> str:
-    """An embedded PostgreSQL cluster under .data (deleted at exit) with a fresh, migrated database
-    (kept for the life of this short process)."""
-    return _SCRATCH.enter_context(scratch_database("histories"))
-
-
-_SCRATCH = ExitStack()
+# ------------------------------------------------------------------ recording
 
 
 async def record() -> list[Path]:
-    url = _throwaway_database()
-    engine = make_engine(url, pool_size=10)
-    sf = make_session_factory(engine)
-    factory = Factory(sf)
-    policy = factory.policy(POLICY)
-    factory.policy(WORKING_DAYS)
-    HISTORIES.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
-    )
-    try:
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            queue = "record-histories"
-            worker = Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=activities(sf), activity_executor=executor)
-            async with worker:
-                for scenario in SCENARIOS:
-                    started: list[Case] = []
+    async with recording(HISTORIES, "record-histories") as rec:
+        factory = Factory(rec.sf)
+        policy = factory.policy(POLICY)
+        factory.policy(WORKING_DAYS)
+        for scenario in SCENARIOS:
+            started: list[Case] = []
 
-                    async def start(registrant: str = "frontdesk", policy_: RefundPolicy | None = None, **kw) -> Case:
-                        sc = factory.scenario(**kw)
-                        case = await open_case(
-                            env.client, sf, sc, policy=policy_ or policy, task_queue=queue,
-                            registered_at=await env.get_current_time(), registrant=registrant,
-                        )
-                        started.append(case)
-                        return case
+            async def start(registrant: str = "frontdesk", policy_: RefundPolicy | None = None, **kw) -> Case:
+                sc = factory.scenario(**kw)
+                case = await open_case(
+                    rec.env.client, rec.sf, sc, policy=policy_ or policy, task_queue=rec.queue,
+                    registered_at=await rec.env.get_current_time(), registrant=registrant,
+                )
+                started.append(case)
+                return case
 
-                    try:
-                        case = await scenario(start, env, factory, sf)
-                        await _wait_until_closed(case)
-                        history = await case.handle.fetch_history()
-                    finally:
-                        # A run left open would hold the time-skipping server's clock.
-                        for c in started:
-                            if (await c.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                                await c.handle.terminate("history recording aborted")
-                    path = HISTORIES / f"{scenario.__name__}.json"
-                    path.write_text(history.to_json() + "\n", encoding="utf-8")
-                    written.append(path)
-                    print(f"wrote {path.relative_to(PROJECT_ROOT)} ({len(history.events)} events)", flush=True)
-    finally:
-        await env.shutdown()
-        engine.dispose()
-    return written
+            try:
+                case = await scenario(start, rec.env, factory, rec.sf)
+                await until_closed(case.handle)
+                history = await case.handle.fetch_history()
+            finally:
+                await terminate_running([c.handle for c in started])
+            rec.write(scenario.__name__, history)
+        return rec.written
 
 
-def main() -> None:
-    with _SCRATCH:
-        written = asyncio.run(record())
-    print(f"{len(written)} histories in {HISTORIES.relative_to(PROJECT_ROOT)}/")
+main = main_of(record, HISTORIES)
 
 
 if __name__ == "__main__":

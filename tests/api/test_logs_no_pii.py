@@ -6,6 +6,7 @@ case, and in a worker the workflow."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -126,38 +127,39 @@ async def test_a_refund_case_through_the_api_logs_no_personal_data(captured, fac
     assert not [r for r in records if r.get("request_id") == MOBILE]
 
 
-def test_the_safety_net_masks_what_looks_like_a_mobile_or_an_id_number():
+@contextlib.contextmanager
+def logged(name: str):
+    """A logger of its own writing through the API's formatter: yields it and the records it wrote."""
     buf = io.StringIO()
     handler = logging.StreamHandler(buf)
     handler.setFormatter(observability.log_formatter("api"))
-    logger = logging.getLogger("estateflow.test-pii")
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
     logger.propagate = False
+    logger.setLevel(logging.INFO)
+    records: list[dict] = []
     try:
-        logger.warning("buyer %s / +86 %s / %s / %s / %s", MOBILE, MOBILE, ID_NUMBER, "139****6283", "330106********1234")
+        yield logger, records
     finally:
         logger.removeHandler(handler)
-    record = json.loads(buf.getvalue())
+        records.extend(json.loads(line) for line in buf.getvalue().splitlines())
+
+
+def test_the_safety_net_masks_what_looks_like_a_mobile_or_an_id_number():
+    with logged("estateflow.test-pii") as (logger, records):
+        logger.warning("buyer %s / +86 %s / %s / %s / %s", MOBILE, MOBILE, ID_NUMBER, "139****6283", "330106********1234")
+    [record] = records
     assert record["event"] == "buyer [mobile] / [mobile] / [id-number] / [masked] / [masked]"
     assert record["level"] == "warning" and record["logger"] == "estateflow.test-pii"
 
 
 def test_the_safety_net_leaves_ids_whole_even_when_their_digits_read_as_a_mobile():
-    buf = io.StringIO()
-    handler = logging.StreamHandler(buf)
-    handler.setFormatter(observability.log_formatter("api"))
-    logger = logging.getLogger("estateflow.test-pii-ids")
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
     # A real CI failure: this case's UUID ends in 13811851124b, eleven digits that read as a mobile.
     case_uuid, trace = "6c793ba8-4513-43d2-a94e-13811851124b", "0af7651916cd43dd8448eb211c80319c"
     digest = "13912346283" + "ab" * 10
-    try:
+    with logged("estateflow.test-pii-ids") as (logger, records):
         logger.info("refund-case-%s %s %s mobile %s", case_uuid, trace, digest, MOBILE)
-    finally:
-        logger.removeHandler(handler)
-    [record] = (json.loads(line) for line in buf.getvalue().splitlines())
+    [record] = records
     assert record["event"] == f"refund-case-{case_uuid} {trace} {digest} mobile [mobile]"
 
 
