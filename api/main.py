@@ -41,6 +41,7 @@ from api.routes import (
     refund_cases,
     refund_instructions,
     reports,
+    retention_pool,
     robots,
     sales_policy,
     stats,
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     for module in (auth, me, system, refund_cases, tasks, subscriptions, inventory, customers, contracts, followups,
                    stats, lookup, evidence, refund_instructions, admin, delegations, notifications, robots,
                    policies, legal_holds, sales_policy, reception, discounts, price_lists, work_calendar,
-                   commissions, reports, knowledge):
+                   commissions, reports, knowledge, retention_pool):
         app.include_router(module.router)
     app.include_router(delegations.people_router)
     app.include_router(notifications.settings_router)

@@ -439,6 +439,7 @@ class RetentionLedgerEntry(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     memo: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # a funding's person
 
 
 class KnowledgeBaseEntry(Base):

@@ -305,6 +305,17 @@ CATALOGUE: dict[str, Message] = {
         "合同 {contract} 的回款由付款跟进 {plan} 跟踪：请在该跟进中登记分期到账（同时生成收款记录），以免跟进仍按逾期催收",
         contract="text", plan="text"),
 
+    # ---- the retention pool (挽留资金池)
+    "retention.pool_short": _m(
+        "the retention pool of {project} has {remaining} CNY left; a compensation of {amount} CNY cannot be drawn",
+        "{project} 的挽留资金池仅余 {remaining} 元，无法支出 {amount} 元补偿；请财务或城市公司总经理先为资金池追加预算",
+        project="text", remaining="amount", amount="amount"),
+    "retention.below_drawn": _m(
+        "the retention pool of {project} has already paid out {drawn} CNY in compensation; it cannot be given "
+        "{allotment} CNY, less than that",
+        "{project} 的挽留资金池已支出补偿 {drawn} 元，分配额 {allotment} 元不能低于已支出金额",
+        project="text", allotment="amount", drawn="amount"),
+
     # ---- the refund payment (退款支付)
     "refund.no_instruction": _m("this case has no refund instruction", "本案件没有退款指令"),
     "payment.amount_required": _m("give the amount paid", "请填写支付金额"),

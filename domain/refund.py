@@ -282,6 +282,26 @@ def retention_draw_allowed(*, remaining: Decimal, amount: Decimal) -> bool:
     return amount > 0 and amount <= remaining
 
 
+def retention_allotment(marketing_budget: Decimal, share: Decimal) -> Decimal:
+    """What a project's retention pool is given: its marketing budget times the policy's share (DOMAIN §4,
+    default 5 %), to the fen, half up.
+
+    >>> retention_allotment(Decimal("4000000"), Decimal("0.05"))
+    Decimal('200000.00')
+    """
+    if marketing_budget < 0 or not (0 <= share <= 1):
+        raise ValueError("the budget is never negative and the share lies between 0 and 1")
+    return money(marketing_budget * share)
+
+
+def retention_top_up(*, allotment: Decimal, credited: Decimal, drawn: Decimal) -> Decimal | None:
+    """The credit (negative: a reduction) that brings what the pool was given to `allotment`; None when the
+    pool would then hold less than it has already paid out (a paid compensation is never taken back)."""
+    if allotment < drawn:
+        return None
+    return money(allotment - credited)
+
+
 def policy_to_body(policy: RefundPolicy) -> dict:
     """The policy as published JSON (money and shares as strings, never floats)."""
     return {

@@ -25,7 +25,9 @@ from domain.refund import (
     policy_to_body,
     quote_refund,
     refund_route,
+    retention_allotment,
     retention_draw_allowed,
+    retention_top_up,
 )
 from domain.sla import escalation_roles
 
@@ -386,6 +388,35 @@ def test_offer_minimum_comes_from_the_policy_argument():
 )
 def test_retention_draw_never_takes_the_pool_below_zero(remaining, amount, allowed):
     assert retention_draw_allowed(remaining=remaining, amount=amount) is allowed
+
+
+@pytest.mark.parametrize("budget, share, allotment", [
+    (Decimal("4000000"), Decimal("0.05"), Decimal("200000.00")),  # the seed's: 5 % of 4 million
+    (Decimal("1000.10"), Decimal("0.05"), Decimal("50.01")),  # 50.005 → half up to the fen
+    (Decimal("0"), Decimal("0.05"), Decimal("0.00")),
+    (Decimal("333.33"), Decimal("1"), Decimal("333.33")),
+    (Decimal("333.33"), Decimal("0"), Decimal("0.00")),
+])
+def test_the_pool_is_given_the_budget_times_the_share_to_the_fen(budget, share, allotment):
+    assert retention_allotment(budget, share) == allotment
+
+
+@pytest.mark.parametrize("budget, share", [(Decimal("-1"), Decimal("0.05")), (Decimal("1"), Decimal("1.01")),
+                                           (Decimal("1"), Decimal("-0.01"))])
+def test_a_negative_budget_or_a_share_outside_0_1_is_refused(budget, share):
+    with pytest.raises(ValueError):
+        retention_allotment(budget, share)
+
+
+@pytest.mark.parametrize("allotment, credited, drawn, top_up", [
+    (Decimal("100000.00"), Decimal("0"), Decimal("0"), Decimal("100000.00")),  # a new project's first funding
+    (Decimal("100000.00"), Decimal("100000.00"), Decimal("6000.00"), Decimal("0.00")),  # nothing to add
+    (Decimal("80000.00"), Decimal("100000.00"), Decimal("6000.00"), Decimal("-20000.00")),  # a reduction
+    (Decimal("6000.00"), Decimal("100000.00"), Decimal("6000.00"), Decimal("-94000.00")),  # down to what was paid
+    (Decimal("5999.99"), Decimal("100000.00"), Decimal("6000.00"), None),  # one fen below what was paid: refused
+])
+def test_a_funding_tops_the_pool_up_to_its_allotment_but_never_below_what_it_paid(allotment, credited, drawn, top_up):
+    assert retention_top_up(allotment=allotment, credited=credited, drawn=drawn) == top_up
 
 
 # --- policy_to_body / policy_from_body -------------------------------------------------------------

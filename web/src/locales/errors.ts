@@ -666,6 +666,24 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
       "plan": "text"
     }
   },
+  "retention.pool_short": {
+    "en": "the retention pool of {project} has {remaining} CNY left; a compensation of {amount} CNY cannot be drawn",
+    "zh": "{project} 的挽留资金池仅余 {remaining} 元，无法支出 {amount} 元补偿；请财务或城市公司总经理先为资金池追加预算",
+    "params": {
+      "project": "text",
+      "remaining": "amount",
+      "amount": "amount"
+    }
+  },
+  "retention.below_drawn": {
+    "en": "the retention pool of {project} has already paid out {drawn} CNY in compensation; it cannot be given {allotment} CNY, less than that",
+    "zh": "{project} 的挽留资金池已支出补偿 {drawn} 元，分配额 {allotment} 元不能低于已支出金额",
+    "params": {
+      "project": "text",
+      "allotment": "amount",
+      "drawn": "amount"
+    }
+  },
   "refund.no_instruction": {
     "en": "this case has no refund instruction",
     "zh": "本案件没有退款指令",
