@@ -42,6 +42,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dashboard": ("manager", "citygm", "hqrisk", "ops"),  # the live dashboard
     "scripts": ("marketing", "legal", "manager", "frontdesk", "sales", "finance"),  # 话术 (written by marketing/legal)
     "knowledge": STAFF,  # search over archived cases
+    # A project's retention pool (api/routes/retention_pool.py): these read it; finance, the city GM and HQ risk
+    # set the marketing budget that funds it.
+    "retention_pool": ("manager", "finance", "legal", "marketing", "citygm", "hqrisk", "ops"),
+    "fund_retention_pool": ("finance", "citygm", "hqrisk"),
 }
 
 

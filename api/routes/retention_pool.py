@@ -17,10 +17,11 @@ from api.schemas import MoneyIn
 from api.strict import RequestModel
 from db.models import User
 from db.retention_pool import fund, pool_of
+from domain.permissions import ACTIONS
 
 router = APIRouter(tags=["retention pool"])
-READERS = ("manager", "finance", "legal", "marketing", "citygm", "hqrisk", "ops")
-FUNDERS = ("finance", "citygm", "hqrisk")
+READERS = ACTIONS["retention_pool"]
+FUNDERS = ACTIONS["fund_retention_pool"]
 Readers = Annotated[User, Depends(require_roles(*READERS))]
 Funders = Annotated[User, Depends(require_roles(*FUNDERS))]
 _RESPONSES = {

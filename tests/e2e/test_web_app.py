@@ -290,6 +290,25 @@ def test_finance_can_revise_the_loss_while_the_gm_decides(office, flow, app_url)
     expect(page.get_by_test_id("escalation-reasons")).to_contain_text("经济损失 ¥69,000.50，超过 ¥50,000.00")
 
 
+def test_finance_funds_the_retention_pool_and_sees_the_entry_before_and_after_saving(office, app_url):
+    page = office.login("finance")
+    page.goto(f"{app_url}/app/#/pool")
+    remaining = page.get_by_test_id("pool-remaining")
+    expect(remaining).to_contain_text("¥")
+    before = remaining.inner_text()
+    page.fill("[name=marketing_budget]", "12.345")
+    page.click("#pool-form button[type=submit]")
+    expect(page.locator("#err-marketing_budget")).to_have_text("请输入金额，最多两位小数")
+    page.fill("[name=marketing_budget]", "9000000")
+    expect(page.get_by_test_id("pool-preview")).to_contain_text("应拨额度 ¥450,000.00")
+    page.fill("[name=reason]", "追加 2027 年度营销预算")
+    office.shot(page, "retention-pool")
+    page.click("#pool-form button[type=submit]")
+    expect(page.get_by_role("status").first).to_contain_text("已保存")
+    expect(page.get_by_test_id("pool-entries").locator("tbody tr").first).to_contain_text("追加 2027 年度营销预算")
+    assert remaining.inner_text() != before
+
+
 def test_city_gm_sees_why_and_approves(office, flow):
     page = office.login("citygm")
     office.open_task(page, "城市总经理审批", flow["case_no"])
@@ -530,8 +549,8 @@ WALK = (
                    "settings/notifications", "reception", "rotation", "partners", "customers", "scripts", "knowledge"]),
     ("manager", ["home", "cases?all=1", "board", "warnings", "stats?period=month", "refunds", "delegation", "robots",
                  "reception", "rotation", "partners", f"subscribe?unit={WORKSPACE_UNIT}", "approvals", "finance",
-                 "customers", f"customer/{WORKSPACE_CUSTOMER}", "reports", "reports?tab=reasons", "dashboard"]),
-    ("finance", ["home", "refunds", "stats?period=week", "finance"]),
+                 "customers", f"customer/{WORKSPACE_CUSTOMER}", "reports", "reports?tab=reasons", "dashboard", "pool"]),
+    ("finance", ["home", "refunds", "stats?period=week", "finance", "pool"]),
     ("ops", ["home", "warnings", "stats?period=today", "admin", "admin?tab=people", "admin?tab=memberships", "robots",
              "calendar"]),
     ("admin", ["home", "admin"]),

@@ -32,6 +32,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
   { path: "/delegation", name: "delegation", component: () => import("./views/DelegationView.vue"), meta: { access: "cases" } },
   { path: "/robots", name: "robots", component: () => import("./views/RobotsView.vue"), meta: { access: "robots" } },
+  { path: "/pool", name: "pool", component: () => import("./views/RetentionPoolView.vue"), meta: { access: "retention_pool" } },
   { path: "/policies", name: "policies", component: () => import("./views/PoliciesView.vue"), meta: { access: "policies" } },
   // The sales office's daily workspace (issue 15).
   { path: "/reception", name: "reception", component: () => import("./views/ReceptionView.vue"), meta: { access: "reception" } },
@@ -77,6 +78,7 @@ export const NAV: { name: string; label: string; access?: string }[] = [
   { name: "knowledge", label: "nav_knowledge", access: "knowledge" },
   { name: "scripts", label: "nav_scripts", access: "scripts" },
   { name: "refunds", label: "nav_refunds", access: "refunds" },
+  { name: "pool", label: "nav_pool", access: "retention_pool" },
   { name: "qr", label: "nav_qr", access: "qr" },
   { name: "delegation", label: "nav_delegation", access: "cases" },
   { name: "notice-settings", label: "nav_notice_settings", access: "cases" },

@@ -57,7 +57,7 @@ const KNOWN_ACTIONS = new Set([
   "intake", "cases", "board", "warnings", "stats", "refunds", "qr", "evidence", "temporal", "revise_loss",
   "reassign_tasks", "admin", "robots", "legal_holds", "policies", "author_policy", "reception", "rotation",
   "partners", "my_customers", "subscribe", "discount_approvals", "finance_desk", "calendar", "reports", "dashboard",
-  "scripts", "knowledge",
+  "scripts", "knowledge", "retention_pool", "fund_retention_pool",
 ]);
 
 /** May this role answer this warning (the manager and HQ risk always; else its responder or escalation). */
