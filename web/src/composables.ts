@@ -1,9 +1,11 @@
 // Small shared pieces of reactive state.
 import { nextTick, onBeforeUnmount, onMounted, reactive, ref, watch, type UnwrapRef } from "vue";
 import { useI18n } from "vue-i18n";
+import { useRoute } from "vue-router";
 import { serverMessage } from "./i18n";
 import { clearDrafts, draftKey, loadDraft, saveDraft } from "./lib/drafts";
 import type { Lang } from "./lib/format";
+import { loadProjects, pickProject } from "./lib/projects";
 import { messageText, type FieldErrors } from "./lib/taskForms";
 import { useSession } from "./stores/session";
 
@@ -73,4 +75,22 @@ export function useFieldErrors(formId: string) {
     holder.querySelector<HTMLElement>(`[name="${first.id.slice("err-".length)}"]`)?.focus();
   }
   return { errors, err, aria, focusFirst };
+}
+
+/** The project a screen is about (the header's; ?project= names another) and the screen's first load, run once
+ * the project is known. A failure of either is kept in `failure` for the screen's ErrorBanner. */
+export function useScreenProject(load: (pid: number) => Promise<void>) {
+  const route = useRoute();
+  const session = useSession();
+  const pid = ref<number | null>(null);
+  const failure = ref<unknown>(null);
+  onMounted(async () => {
+    try {
+      pid.value = pickProject(await loadProjects(), route.query.project, session.projectId);
+      if (pid.value !== null) await load(pid.value);
+    } catch (err) {
+      failure.value = err;
+    }
+  });
+  return { pid, failure };
 }
