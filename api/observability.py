@@ -243,12 +243,13 @@ _MASKED = re.compile(r"[0-9A-Za-z]*\*{2,}[0-9A-Za-z]*")
 _NOT_REDACTED = frozenset({"timestamp", "trace_id", "span_id", "request_id", "level", "logger", "service"})
 
 
-# Opaque ids — a UUID (a case's, a workflow's "refund-case-<uuid>"), a trace or span id, a hex digest — are
-# no one's data, yet about one in two hundred random UUIDs holds eleven digits that read as a mobile
-# ("…-13811851124b"). They are left whole; only the text between them is searched.
+# Opaque ids of known shapes — a UUID (a case's, a workflow's "refund-case-<uuid>"), a 32-hex trace id or uuid4
+# hex, a 40/64-hex digest — are no one's data, yet about one in two hundred random UUIDs holds eleven digits that
+# read as a mobile ("…-13811851124b"). They are left whole; only the text between them is searched. Only these
+# lengths: a mobile glued to a few hex letters ("13957146283abcde") is still caught.
 _OPAQUE_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{16,}(?![0-9A-Za-z])"
+    r"|(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![0-9A-Za-z])"
 )
 
 
@@ -418,7 +419,9 @@ def _request_id(scope: dict) -> str:
     for name, value in scope.get("headers") or ():
         if name == b"x-request-id":
             given = value.decode("latin-1")
-            if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", given) and _redact_text(given) == given:
+            # Strict: nothing that reads as a mobile or an ID number anywhere, ids or not (the id is logged
+            # unredacted on every line of the request; refusing one only means a fresh id).
+            if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", given) and _redact_plain(given) == given:
                 return given
             break
     return uuid.uuid4().hex

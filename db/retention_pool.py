@@ -66,7 +66,8 @@ def pool_of(session: Session, project_id: int, *, at: datetime) -> dict[str, Any
 def fund(session: Session, project_id: int, *, marketing_budget: Decimal, reason: str, by: int,
          at: datetime) -> dict[str, Any]:
     """Set the project's marketing budget and give its pool the allotment at the policy's share: one entry for
-    the difference (none when there is none). 409 when the pool would hold less than it has paid out."""
+    the difference (of 0.00 when only the budget changed; none when nothing did). 409 when the pool would hold
+    less than it has paid out, or when no refund policy is in force (its share is not known)."""
     project = _project(session, project_id, lock=True)
     policy = in_force(session, project_id=project_id, city_company_id=project.city_company_id, at=at)
     share = policy.retention_pool_share
@@ -76,9 +77,10 @@ def fund(session: Session, project_id: int, *, marketing_budget: Decimal, reason
     if top_up is None:
         raise Conflict(key="retention.below_drawn", params={
             "project": project.name, "allotment": str(allotment), "drawn": str(drawn)})
+    changed = money(marketing_budget) != money(project.marketing_budget)
     project.marketing_budget = money(marketing_budget)
     project.retention_ratio = share
-    if top_up:
+    if top_up or changed:  # a budget change the pool does not feel (the same allotment) is recorded all the same
         memo = f"营销预算 {money(marketing_budget)} × {share}（{policy.version}）：{reason}"
         session.add(RetentionLedgerEntry(project_id=project_id, amount=top_up, memo=memo[:256], created_by=by,
                                          created_at=at))

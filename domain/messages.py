@@ -306,6 +306,9 @@ CATALOGUE: dict[str, Message] = {
         contract="text", plan="text"),
 
     # ---- the retention pool (挽留资金池)
+    "policy.none_in_force": _m(
+        "no refund policy is in force; legal must publish one first",
+        "尚无生效的退房政策，请法务先发布退房政策", ),
     "retention.pool_short": _m(
         "the retention pool of {project} has {remaining} CNY left; a compensation of {amount} CNY cannot be drawn",
         "{project} 的挽留资金池仅余 {remaining} 元，无法支出 {amount} 元补偿；请财务或城市公司总经理先为资金池追加预算",

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.deps import SessionDep, require_roles
 from api.schemas import MoneyIn
@@ -54,7 +54,14 @@ class RetentionPoolOut(BaseModel):
 
 class FundingIn(RequestModel):
     marketing_budget: MoneyIn = Field(ge=0, max_digits=14, decimal_places=2, description="the project's, in CNY")
-    reason: str = Field(min_length=1, max_length=200, description="why (a budget approval, a mid-year change …)")
+    reason: str = Field(min_length=1, max_length=120, description="why (a budget approval, a mid-year change …)")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the reason; it may not be blank")
+        return value.strip()
 
 
 @router.get("/api/projects/{project_id}/retention-pool", response_model=RetentionPoolOut, responses=_RESPONSES,
@@ -69,7 +76,7 @@ def get_pool(project_id: int, session: SessionDep, _: Readers) -> dict:
             summary="Set the project's marketing budget; the pool is given budget × the policy's share (the "
                     "difference as one entry naming you and the reason)")
 def put_pool(project_id: int, body: FundingIn, session: SessionDep, user: Funders) -> dict:
-    out = fund(session, project_id, marketing_budget=body.marketing_budget, reason=body.reason.strip() or "-",
+    out = fund(session, project_id, marketing_budget=body.marketing_budget, reason=body.reason,
                by=user.id, at=datetime.now(timezone.utc))
     session.commit()
     return out

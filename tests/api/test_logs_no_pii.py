@@ -156,11 +156,14 @@ def test_the_safety_net_masks_what_looks_like_a_mobile_or_an_id_number():
 def test_the_safety_net_leaves_ids_whole_even_when_their_digits_read_as_a_mobile():
     # A real CI failure: this case's UUID ends in 13811851124b, eleven digits that read as a mobile.
     case_uuid, trace = "6c793ba8-4513-43d2-a94e-13811851124b", "0af7651916cd43dd8448eb211c80319c"
-    digest = "13912346283" + "ab" * 10
+    digest = "13912346283" + "ab" * 10 + "0" * 9  # 40 hex: a digest's shape
     with logged("estateflow.test-pii-ids") as (logger, records):
         logger.info("refund-case-%s %s %s mobile %s", case_uuid, trace, digest, MOBILE)
-    [record] = records
-    assert record["event"] == f"refund-case-{case_uuid} {trace} {digest} mobile [mobile]"
+        # Not an id's shape: a mobile glued to a few hex letters is still a mobile.
+        logger.info("key=%sabcde id=abcde%s", MOBILE, MOBILE)
+    first, second = records
+    assert first["event"] == f"refund-case-{case_uuid} {trace} {digest} mobile [mobile]"
+    assert second["event"] == "key=[mobile]abcde id=abcde[mobile]"
 
 
 @pytest.mark.parametrize("case_id", [str(uuid.uuid4()), "6c793ba8-4513-43d2-a94e-13811851124b"])
@@ -192,3 +195,19 @@ def test_a_workers_activity_lines_carry_the_workflow_and_the_case(case_id):
     for record in records:
         assert record["workflow_id"] == f"refund-case-{case_id}" and record["case_id"] == case_id
         assert record["service"] == "worker"
+
+
+@pytest.mark.parametrize("given, kept", [
+    ("0af7651916cd43dd8448eb211c80319c", True),  # a client's own id
+    ("req-42.retry_1", True),
+    (MOBILE, False),
+    (f"{MOBILE}abcde", False),  # a mobile glued to letters is still one: refused, a fresh id instead
+    (f"abcde-{ID_NUMBER}", False),
+    ("a" * 65, False),  # too long
+])
+def test_a_given_request_id_is_kept_only_when_nothing_in_it_reads_as_personal_data(given, kept):
+    rid = observability._request_id({"headers": [(b"x-request-id", given.encode())]})
+    if kept:
+        assert rid == given
+    else:
+        assert rid != given and re.fullmatch(r"[0-9a-f]{32}", rid)

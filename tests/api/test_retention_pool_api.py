@@ -46,7 +46,12 @@ async def test_finance_funds_a_new_projects_empty_pool_and_every_change_is_one_e
     assert entry["case_no"] is None and pool["marketing_budget"] == "3000000.00"
 
     r = await put(api, "citygm", project_id, {"marketing_budget": "3000000", "reason": "复核"})
-    assert r.status_code == 200 and len(r.json()["entries"]) == 1  # nothing to add: no entry
+    assert r.status_code == 200 and len(r.json()["entries"]) == 1  # nothing changed: no entry
+    r = await put(api, "citygm", project_id, {"marketing_budget": "3000000.09", "reason": "尾数更正"})
+    pool = r.json()  # the same allotment, but the budget changed: recorded, of 0.00
+    assert r.status_code == 200 and len(pool["entries"]) == 2 and pool["entries"][0]["amount"] == "0.00"
+    assert "尾数更正" in pool["entries"][0]["memo"] and pool["entries"][0]["by"] == "citygm"
+    assert Decimal(pool["credited"]) == given
     r = await put(api, "hqrisk", project_id, {"marketing_budget": "2000000", "reason": "年中调减"})
     assert r.status_code == 200, r.text
     pool = r.json()
@@ -62,6 +67,8 @@ async def test_finance_funds_a_new_projects_empty_pool_and_every_change_is_one_e
     ({"marketing_budget": "1000000000000000", "reason": "x"}, "body.marketing_budget"),  # beyond 14 digits
     ({"marketing_budget": "1000", "reason": ""}, "body.reason"),
     ({"marketing_budget": "1000"}, "body.reason"),
+    ({"marketing_budget": "1000", "reason": "   "}, "body.reason"),
+    ({"marketing_budget": "1000", "reason": "长" * 121}, "body.reason"),
 ])
 async def test_bad_fundings_are_a_422_naming_the_field_and_write_nothing(factory, http, session_factory, body, field):
     api = Api(http, factory.users())

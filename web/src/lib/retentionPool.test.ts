@@ -4,9 +4,10 @@ import { fundingErrors, fundingPreview } from "./retentionPool";
 describe("the funding form", () => {
   it("wants money with at most two places and a reason", () => {
     expect(fundingErrors({ marketing_budget: "3000000", reason: "年度预算" })).toEqual({});
+    expect(fundingErrors({ marketing_budget: "3000000", reason: "x".repeat(120) })).toEqual({});
     expect(fundingErrors({ marketing_budget: "12.345", reason: " " })).toEqual({
       marketing_budget: "pool_budget_invalid", reason: "pool_reason_required" });
-    expect(fundingErrors({ marketing_budget: "-1", reason: "x".repeat(201) })).toEqual({
+    expect(fundingErrors({ marketing_budget: "-1", reason: "x".repeat(121) })).toEqual({
       marketing_budget: "pool_budget_invalid", reason: "pool_reason_long" });
   });
 });

@@ -30,12 +30,15 @@ export interface FundingForm {
   reason: string;
 }
 
+/** The reason's length limit (the server's: the ledger's memo holds it after the budget and share). */
+export const REASON_MAX = 120;
+
 /** The message keys of what is wrong with the form, by field; empty when it may be sent. */
 export function fundingErrors(f: FundingForm): Record<string, string> {
   const out: Record<string, string> = {};
   if (fen(f.marketing_budget) === null) out.marketing_budget = "pool_budget_invalid";
   if (!f.reason.trim()) out.reason = "pool_reason_required";
-  else if (f.reason.trim().length > 200) out.reason = "pool_reason_long";
+  else if (f.reason.trim().length > REASON_MAX) out.reason = "pool_reason_long";
   return out;
 }
 

@@ -666,6 +666,11 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
       "plan": "text"
     }
   },
+  "policy.none_in_force": {
+    "en": "no refund policy is in force; legal must publish one first",
+    "zh": "尚无生效的退房政策，请法务先发布退房政策",
+    "params": {}
+  },
   "retention.pool_short": {
     "en": "the retention pool of {project} has {remaining} CNY left; a compensation of {amount} CNY cannot be drawn",
     "zh": "{project} 的挽留资金池仅余 {remaining} 元，无法支出 {amount} 元补偿；请财务或城市公司总经理先为资金池追加预算",

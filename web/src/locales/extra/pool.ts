@@ -29,7 +29,7 @@ export default {
     pool_by: "经办人",
     pool_budget_invalid: "请输入金额，最多两位小数",
     pool_reason_required: "请填写原因",
-    pool_reason_long: "原因最多 200 字",
+    pool_reason_long: "原因最多 120 字",
     pool_read_only: "拨付由财务、城市公司总经理或总部风控办理。",
   },
   en: {
@@ -61,7 +61,7 @@ export default {
     pool_by: "By",
     pool_budget_invalid: "Enter an amount with at most two decimals",
     pool_reason_required: "Give a reason",
-    pool_reason_long: "At most 200 characters",
+    pool_reason_long: "At most 120 characters",
     pool_read_only: "Finance, the city GM or HQ risk control fund the pool.",
   },
 };
