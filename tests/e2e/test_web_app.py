@@ -328,6 +328,10 @@ def test_manager_offers_two_options_and_records_choice_b(office, flow):
     expect(page.locator("#err-offer")).to_contain_text("至少提供两个")
     choose(page, "offer", "B")
     page.fill("[name=compensation]", "12000")
+    expect(page.get_by_test_id("pool-left")).to_contain_text("挽留资金池余额 ¥")  # what A's compensation draws on
+    page.fill("[name=compensation]", "99999999")
+    expect(page.get_by_test_id("pool-left")).to_contain_text("补偿超出挽留资金池余额")
+    page.fill("[name=compensation]", "12000")
     page.fill("[name=desc_A]", "物业费减免两年")
     office.shot(page, "solution")
     page.click("#task-form button[type=submit]")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fundingErrors, fundingPreview } from "./retentionPool";
+import { fundingErrors, fundingPreview, overdrawn } from "./retentionPool";
 
 describe("the funding form", () => {
   it("wants money with at most two places and a reason", () => {
@@ -28,5 +28,15 @@ describe("what a budget gives the pool", () => {
   it("knows nothing without money or a policy's share", () => {
     expect(fundingPreview("abc", pool)).toBeNull();
     expect(fundingPreview("100", { ...pool, share: null })).toBeNull();
+  });
+});
+
+describe("a compensation against what the pool has left", () => {
+  it("is over only when it takes more than the remaining", () => {
+    expect(overdrawn("5000", "5000.00")).toBe(false);
+    expect(overdrawn("5000.01", "5000.00")).toBe(true);
+    expect(overdrawn("1", "0.00")).toBe(true);
+    expect(overdrawn("", "100.00")).toBe(false);
+    expect(overdrawn("12000", null)).toBe(false);
   });
 });

@@ -76,3 +76,10 @@ export function fundingPreview(budget: string, pool: Pick<RetentionPool, "share"
   const given = credited * sign(pool.credited), paid = drawn * sign(pool.drawn);
   return { allotment: asMoney(allotment), change: asMoney(allotment - given), belowDrawn: allotment < paid };
 }
+
+/** Would this compensation take more than the pool has left? False while either is not money. */
+export function overdrawn(compensation: string, remaining: string | null): boolean {
+  const c = fen(compensation), r = remaining === null ? null : fen(remaining.replace(/^-/, ""));
+  if (c === null || r === null) return false;
+  return c > (remaining!.startsWith("-") ? -r : r);
+}

@@ -31,6 +31,8 @@ export default {
     pool_reason_required: "请填写原因",
     pool_reason_long: "原因最多 120 字",
     pool_read_only: "拨付由财务、城市公司总经理或总部风控办理。",
+    pool_left: "挽留资金池余额 {remaining}（客户选择方案 A 时支出）",
+    pool_left_over: "补偿超出挽留资金池余额 {remaining}：客户选择方案 A 时将无法支出，请先联系财务追加",
   },
   en: {
     nav_pool: "Retention pool",
@@ -63,5 +65,7 @@ export default {
     pool_reason_required: "Give a reason",
     pool_reason_long: "At most 120 characters",
     pool_read_only: "Finance, the city GM or HQ risk control fund the pool.",
+    pool_left: "Retention pool remaining: {remaining} (drawn when the buyer chooses A)",
+    pool_left_over: "More than the retention pool has left, {remaining}: it could not be paid if the buyer chooses A; ask finance to fund the pool first",
   },
 };
