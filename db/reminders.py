@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from db.notice_models import Reminder
@@ -118,12 +118,26 @@ def schedule_signing(session: Session, *, subscription_id: int, unit_id: int, cu
 
 
 def schedule_filing(session: Session, *, contract_id: int, contract_no: str, unit_id: int, customer_id: int,
-                    signer_id: int, filing_due: date, now: datetime) -> None:
-    """The 备案 deadline's reminders, to whoever signed the contract."""
+                    signer_id: int, filing_due: date, now: datetime, signed_at: datetime | None = None) -> None:
+    """The 备案 deadline's reminders, to whoever signed the contract, on the clock from its signing (`signed_at`,
+    default now) to the end of `filing_due`."""
     project_id, unit, name = _unit_and_customer(session, unit_id, customer_id)
     facts = {"ref": contract_no, "unit": unit, "customer": mask_name(name), "stage": "filing"}
-    schedule_reminders(session, _clock_rows("filing", contract_id, project_id, now, end_of_day(filing_due), now,
-                                            user_id=signer_id, role="sales", facts=facts, link="/board"))
+    schedule_reminders(session, _clock_rows("filing", contract_id, project_id, signed_at or now, end_of_day(filing_due),
+                                            now, user_id=signer_id, role="sales", facts=facts, link="/board"))
+
+
+def reschedule_filing(session: Session, contract: Any, now: datetime) -> None:
+    """A contract's 备案 deadline moved (ops entered the year's holidays, art. 203): its reminders not yet fired
+    are replaced by the clock from signing to the new deadline — else the breach reminder would tell the manager
+    of an overdue filing on the old, earlier day. Those already fired stay (their keys are not written again)."""
+    session.execute(delete(Reminder).where(Reminder.source == "filing", Reminder.source_id == contract.id,
+                                           Reminder.status == "pending"))
+    customer_id = session.scalar(text("SELECT customer_id FROM subscriptions WHERE id = :s"),
+                                 {"s": contract.subscription_id})
+    schedule_filing(session, contract_id=contract.id, contract_no=contract.contract_no, unit_id=contract.unit_id,
+                    customer_id=customer_id, signer_id=contract.signed_by, filing_due=contract.filing_due, now=now,
+                    signed_at=contract.created_at)
 
 
 def schedule_instalments(session: Session, *, contract_no: str, unit_id: int, customer_id: int, signer_id: int,

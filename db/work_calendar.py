@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from db.contract_models import Contract
 from db.errors import Invalid
 from db.followup_models import CalendarOverride, CalendarYear, WarningRecord
+from db.reminders import reschedule_filing
 from domain.calendar import (
     CalendarNotCovered,
     china_date,
@@ -114,7 +115,7 @@ def enter_year(session: Session, *, year: int, holidays: Sequence[Day], workdays
     row.notice, row.holidays, row.workdays = notice, len(holidays), len(workdays)
     row.entered_by, row.entered_at = entered_by, now
     session.flush()
-    refile_deadlines(session, year)
+    refile_deadlines(session, year, now)
     session.execute(
         update(WarningRecord)
         .where(WarningRecord.case_ref == COVERAGE_CASE_REF, WarningRecord.warning_key.like(f"calendar-coverage:{year}:%"),
@@ -125,8 +126,9 @@ def enter_year(session: Session, *, year: int, holidays: Sequence[Day], workdays
     return row
 
 
-def refile_deadlines(session: Session, year: int) -> int:
-    """Unfiled contracts whose 30-day 备案 period ends in `year`: their deadline per the calendar in force."""
+def refile_deadlines(session: Session, year: int, now: datetime) -> int:
+    """Unfiled contracts whose 30-day 备案 period ends in `year`: their deadline per the calendar in force, and
+    their reminders moved with it."""
     overrides = load_overrides(session, since=date(year, 1, 1))
     n = 0
     for c in session.scalars(select(Contract).where(Contract.filed_on.is_(None),
@@ -137,6 +139,7 @@ def refile_deadlines(session: Session, year: int) -> int:
             continue
         if due != c.filing_due:
             c.filing_due = due
+            reschedule_filing(session, c, now)
             n += 1
     session.flush()
     return n

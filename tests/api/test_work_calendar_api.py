@@ -8,9 +8,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from db.followup_models import CalendarOverride, CalendarYear, WarningRecord
+from db.contract_models import Contract
 from db.models import Subscription
 from db.work_calendar import raise_coverage_warning
 from tests.api.conftest import Api
@@ -90,6 +91,38 @@ async def test_a_contract_signed_2026_12_02_is_due_for_filing_2027_01_04(api, fa
     assert c["filing_due"] == "2027-01-04"
     with session_factory() as s:
         assert s.get(Subscription, sc.subscription_id).stage == "online_signed"
+
+
+async def test_entering_the_year_moves_an_unfiled_contracts_deadline_and_its_reminders_with_it(api, factory,
+                                                                                             session_factory):
+    from db.notice_models import Reminder
+    from domain.notify import end_of_day
+
+    with session_factory.begin() as s:  # 2027 not entered yet (another test of this module may have entered it)
+        s.execute(delete(CalendarOverride).where(CalendarOverride.day >= date(2027, 1, 1),
+                                                 CalendarOverride.day <= date(2027, 12, 31)))
+        s.execute(delete(CalendarYear).where(CalendarYear.year == 2027))
+    sc = factory.scenario(deposit=Decimal("50000"), price=Decimal("2000000"))
+    c = await sign(Api(api.http, sc.users), sc.subscription_id, signed_on=date(2026, 12, 2))
+    assert c["filing_due"] == "2027-01-01"  # beyond the data: the unadjusted 30th day, never later than the truth
+
+    def reminders() -> dict[int, Reminder]:
+        with session_factory() as s:
+            return {r.point: r for r in s.scalars(select(Reminder).where(Reminder.source == "filing",
+                                                                         Reminder.source_id == c["id"]))}
+
+    before = reminders()
+    assert set(before) == {50, 80, 100} and before[100].fire_at == end_of_day(date(2027, 1, 1))
+    with session_factory.begin() as s:  # the first reminder has gone out already
+        s.get(Reminder, before[50].id).status = "fired"
+    await enter_2027(api)
+    with session_factory() as s:
+        assert s.get(Contract, c["id"]).filing_due == date(2027, 1, 4)
+    after = reminders()
+    # The breach moved to the new deadline (not a false "overdue" on 1 January); the fired one stays as it was.
+    assert after[100].fire_at == end_of_day(date(2027, 1, 4)) and after[100].status == "pending"
+    assert after[80].fire_at > before[80].fire_at and after[80].status == "pending"
+    assert after[50].id == before[50].id and after[50].status == "fired" and after[50].fire_at == before[50].fire_at
 
 
 async def test_the_warning_comes_90_days_before_the_data_runs_out_and_ops_answers_it(api, session_factory):
