@@ -127,6 +127,11 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        # Readiness asks PostgreSQL on a connection of its own: under a burst every pooled connection and
+        # route thread may be taken, and a health check queued behind them reads as "down" to a load balancer.
+        app.state.health_engine = make_engine(settings.database_url, pool_size=1, max_overflow=1,
+                                              pool_timeout=system.HEALTH_CHECK_S)
+        app.state.health_sessions = make_session_factory(app.state.health_engine)
         app.state.cipher = PiiCipher(settings.data_key, settings.blind_index_key)
         app.state.temporal = temporal_client or await Client.connect(
             settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
@@ -134,6 +139,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         )
         yield
         engine.dispose()
+        app.state.health_engine.dispose()
 
     app = FastAPI(title="EstateFlow", version="0.1.0", lifespan=lifespan, dependencies=[Depends(guard_params)],
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, description=API_DESCRIPTION)

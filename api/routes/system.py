@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -13,8 +15,6 @@ from sqlalchemy import text
 
 from api.deps import ClientDep, SessionDep
 from api.errors import ErrorBody, error_response
-from api.temporal_calls import run_async
-from db.errors import ServiceError
 from api.routes.policies import VERSION, public_page
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -55,29 +55,31 @@ async def live() -> LiveOut:
     summary="Readiness: PostgreSQL and Temporal answer; 503 with Retry-After and the missing dependency otherwise",
     responses=_NOT_READY,
 )
-def ready(request: Request, client: ClientDep) -> JSONResponse:
-    return _readiness(request, client)
+async def ready(request: Request, client: ClientDep) -> JSONResponse:
+    return await _readiness(request, client)
 
 
 @router.get("/health", response_model=ReadyOut, summary="Same as /api/health/ready (kept for existing monitors)",
             responses=_NOT_READY)
-def health(request: Request, client: ClientDep) -> JSONResponse:
-    return _readiness(request, client)
+async def health(request: Request, client: ClientDep) -> JSONResponse:
+    return await _readiness(request, client)
 
 
-def _readiness(request: Request, client) -> JSONResponse:
-    db_ok = _database_answers(request.app.state.session_factory)
+# Readiness never queues behind the routes: it runs on the event loop, asks PostgreSQL from a thread of its own
+# on a connection of its own (app.state.health_engine), and Temporal with an awaited health check.
+_HEALTH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health")
 
-    async def temporal_ok() -> bool:
-        try:
-            return await client.service_client.check_health(timeout=timedelta(seconds=HEALTH_CHECK_S))
-        except Exception:
-            return False
 
+async def _readiness(request: Request, client) -> JSONResponse:
+    state = request.app.state
+    sessions = getattr(state, "health_sessions", None) or state.session_factory
+    db_check = asyncio.get_running_loop().run_in_executor(_HEALTH_THREADS, _database_answers, sessions)
     try:
-        t_ok = run_async(temporal_ok, timeout_s=HEALTH_CHECK_S + 1)
-    except ServiceError:
+        t_ok = await asyncio.wait_for(client.service_client.check_health(timeout=timedelta(seconds=HEALTH_CHECK_S)),
+                                      HEALTH_CHECK_S + 1)
+    except Exception:  # refused, timed out, unavailable: down, as far as a caller can tell
         t_ok = False
+    db_ok = await db_check
     down = [name for name, ok in (("PostgreSQL", db_ok), ("Temporal", t_ok)) if not ok]
     if not down:
         return JSONResponse({"status": "ok", "database": db_ok, "temporal": t_ok})
