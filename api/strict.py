@@ -20,13 +20,22 @@ from __future__ import annotations
 import re
 import types
 import typing
+from typing import Annotated
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`: every id and count column
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)  # every date and time the API takes (UTC too)
@@ -78,6 +87,16 @@ def _members(annotation: object) -> tuple:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return typing.get_args(annotation)
     return (annotation,)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("give the reason; it may not be blank")
+    return value.strip()
+
+
+# A reason a person gives (a legal hold's, a funding's): stripped, and never only spaces (422 on the field).
+Reason = Annotated[str, AfterValidator(_not_blank)]
 
 
 class RequestModel(BaseModel):

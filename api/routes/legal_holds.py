@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import acting_person, visible_projects
 from api.deps import SessionDep, release_connection, require_roles
-from api.strict import RequestModel
+from api.strict import Reason, RequestModel
 from db.models import RefundCase, User
 from db.refund_cases import get_case
 from db.retention import lift_hold, list_holds, set_hold
@@ -31,16 +31,9 @@ Viewer = Annotated[User, Depends(require_roles(*VIEWERS))]
 
 
 class LegalHoldIn(RequestModel):
-    reason: str = Field(min_length=1, max_length=2000,
+    reason: Reason = Field(min_length=1, max_length=2000,
                         description="why: the matter (a lawsuit, a regulator's inquiry, its number); not the customer's "
                                     "personal data — the reason is kept after the case is anonymised")
-
-    @field_validator("reason")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("give the reason; it may not be blank")
-        return value.strip()
 
 
 class LegalHoldOut(BaseModel):

@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, require_roles
 from api.schemas import MoneyIn
-from api.strict import RequestModel
+from api.strict import Reason, RequestModel
 from db.models import User
 from db.retention_pool import fund, pool_of
 from domain.permissions import ACTIONS
@@ -54,14 +54,7 @@ class RetentionPoolOut(BaseModel):
 
 class FundingIn(RequestModel):
     marketing_budget: MoneyIn = Field(ge=0, max_digits=14, decimal_places=2, description="the project's, in CNY")
-    reason: str = Field(min_length=1, max_length=120, description="why (a budget approval, a mid-year change …)")
-
-    @field_validator("reason")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("give the reason; it may not be blank")
-        return value.strip()
+    reason: Reason = Field(min_length=1, max_length=120, description="why (a budget approval, a mid-year change …)")
 
 
 @router.get("/api/projects/{project_id}/retention-pool", response_model=RetentionPoolOut, responses=_RESPONSES,
