@@ -12,23 +12,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, NotFound
+from db.ledger import retention_totals
 from db.models import Project, RefundCase, RetentionLedgerEntry, User
 from db.policies import in_force
-from domain.refund import money, retention_allotment, retention_top_up
+from domain.refund import RefundPolicy, money, retention_allotment, retention_top_up
 
 ENTRIES_SHOWN = 50
-
-
-def _totals(session: Session, project_id: int) -> tuple[Decimal, Decimal]:
-    """(credited, drawn): what the pool was given (entries of no case) and what compensation took from it."""
-    given = func.coalesce(func.sum(case((RetentionLedgerEntry.case_id.is_(None), RetentionLedgerEntry.amount))), 0)
-    taken = func.coalesce(func.sum(case((RetentionLedgerEntry.case_id.is_not(None), -RetentionLedgerEntry.amount))), 0)
-    credited, drawn = session.execute(select(given, taken).where(RetentionLedgerEntry.project_id == project_id)).one()
-    return money(credited), money(drawn)
 
 
 def _project(session: Session, project_id: int, *, lock: bool = False) -> Project:
@@ -38,23 +31,35 @@ def _project(session: Session, project_id: int, *, lock: bool = False) -> Projec
     return project
 
 
+def _policy(session: Session, project: Project, at: datetime) -> RefundPolicy | None:
+    try:
+        return in_force(session, project_id=project.id, city_company_id=project.city_company_id, at=at)
+    except Conflict:  # none published yet: the pool is shown, its allotment is not known (funding says why)
+        return None
+
+
+def _totals(session: Session, project_id: int) -> tuple[Decimal, Decimal]:
+    credited, drawn = retention_totals(session, project_id)
+    return money(credited), money(drawn)
+
+
 def pool_of(session: Session, project_id: int, *, at: datetime) -> dict[str, Any]:
     project = _project(session, project_id)
-    try:
-        policy = in_force(session, project_id=project_id, city_company_id=project.city_company_id, at=at)
-    except Conflict:  # none published yet: the pool is shown, its allotment is not known (funding says why)
-        policy = None
-    credited, drawn = _totals(session, project_id)
+    return _view(session, project, _policy(session, project, at), *_totals(session, project_id))
+
+
+def _view(session: Session, project: Project, policy: RefundPolicy | None, credited: Decimal,
+          drawn: Decimal) -> dict[str, Any]:
     rows = session.execute(
         select(RetentionLedgerEntry, RefundCase.case_no, User.display_name)
         .outerjoin(RefundCase, RefundCase.id == RetentionLedgerEntry.case_id)
         .outerjoin(User, User.id == RetentionLedgerEntry.created_by)
-        .where(RetentionLedgerEntry.project_id == project_id)
+        .where(RetentionLedgerEntry.project_id == project.id)
         .order_by(RetentionLedgerEntry.created_at.desc(), RetentionLedgerEntry.id.desc())
         .limit(ENTRIES_SHOWN)
     ).all()
     return {
-        "project_id": project_id, "marketing_budget": money(project.marketing_budget),
+        "project_id": project.id, "marketing_budget": money(project.marketing_budget),
         "share": policy and policy.retention_pool_share, "policy_version": policy and policy.version,
         "allotment": policy and retention_allotment(money(project.marketing_budget), policy.retention_pool_share),
         "credited": credited, "drawn": drawn, "remaining": credited - drawn,
@@ -85,4 +90,4 @@ def fund(session: Session, project_id: int, *, marketing_budget: Decimal, reason
         session.add(RetentionLedgerEntry(project_id=project_id, amount=top_up, memo=memo[:256], created_by=by,
                                          created_at=at))
     session.flush()
-    return pool_of(session, project_id, at=at)
+    return _view(session, project, policy, credited + top_up, drawn)  # the totals as written, not read again

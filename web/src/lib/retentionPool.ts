@@ -69,17 +69,21 @@ export interface FundingPreview {
 export function fundingPreview(budget: string, pool: Pick<RetentionPool, "share" | "credited" | "drawn">): FundingPreview | null {
   const b = fen(budget);
   const s = pool.share === null ? null : shareUnits(pool.share);
-  const credited = fen(pool.credited.replace(/^-/, "")), drawn = fen(pool.drawn.replace(/^-/, ""));
-  if (b === null || s === null || credited === null || drawn === null) return null;
-  const sign = (v: string) => (v.startsWith("-") ? -1n : 1n);
+  const given = signedFen(pool.credited), paid = signedFen(pool.drawn);
+  if (b === null || s === null || given === null || paid === null) return null;
   const allotment = (b * s + 5000n) / 10000n;
-  const given = credited * sign(pool.credited), paid = drawn * sign(pool.drawn);
   return { allotment: asMoney(allotment), change: asMoney(allotment - given), belowDrawn: allotment < paid };
+}
+
+/** An amount the server answers, which may be negative ("-6000.00"), in fen; null when it is not money. */
+function signedFen(s: string | null): bigint | null {
+  if (s === null) return null;
+  const v = fen(s.replace(/^-/, ""));
+  return v === null ? null : s.startsWith("-") ? -v : v;
 }
 
 /** Would this compensation take more than the pool has left? False while either is not money. */
 export function overdrawn(compensation: string, remaining: string | null): boolean {
-  const c = fen(compensation), r = remaining === null ? null : fen(remaining.replace(/^-/, ""));
-  if (c === null || r === null) return false;
-  return c > (remaining!.startsWith("-") ? -r : r);
+  const c = fen(compensation), r = signedFen(remaining);
+  return c !== null && r !== null && c > r;
 }
